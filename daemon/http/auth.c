@@ -1,0 +1,134 @@
+/*
+ * Bearer tokens in memory: an immutable, sorted array of the SHA-256 hashes of
+ * the tokens not revoked, with role and municipality.  A lookup hashes the
+ * presented token, finds the hash by binary search and confirms it with a
+ * constant-time comparison.  The set is rebuilt (never changed) when tokens change.
+ */
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "zes/auditchain.h"
+#include "zes/auth.h"
+#include "zes/xmalloc.h"
+
+struct auth_token {
+	uint8_t			hash[ZES_TOKEN_HASH_LEN];
+	struct zes_principal	who;
+};
+
+struct zes_tokens {
+	atomic_uint		 refs;
+	size_t			 n;
+	struct auth_token	*v;		/* sorted by hash */
+};
+
+const char zes_tokens_sql[] =
+    "SELECT id::text, name, role, coalesce(municipality, ''), encode(hash, 'hex')"
+    " FROM tokens WHERE revoked_at IS NULL ORDER BY hash";
+
+/*
+ * Changes whenever a token is created or revoked: every such change commits a
+ * change_log row of kind 'token'.  The count matters, not only the maximum:
+ * seq is taken before commit, so a change can commit with a lower seq than
+ * one already seen.
+ */
+const char zes_tokens_version_sql[] =
+    "SELECT count(*)::text || '/' || coalesce(max(seq), 0)::text"
+    " FROM change_log WHERE kind = 'token'";
+
+/* Order tokens by hash. */
+static int
+auth_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct auth_token *)a)->hash,
+	    ((const struct auth_token *)b)->hash, ZES_TOKEN_HASH_LEN);
+}
+
+/* Build a set from the rows of zes_tokens_sql. */
+struct zes_tokens *
+zes_tokens_from_result(const PGresult *res, char **err)
+{
+	struct zes_tokens	*t;
+	int			 i, n = PQntuples(res);
+
+	*err = NULL;
+	if (PQnfields(res) != 5) {
+		xasprintf(err, "token query returned %d columns", PQnfields(res));
+		return NULL;
+	}
+	t = xcalloc(1, sizeof(*t));
+	atomic_init(&t->refs, 1);
+	t->v = xcalloc((size_t)n + 1, sizeof(*t->v));
+	for (i = 0; i < n; i++) {
+		struct auth_token *a = &t->v[t->n];
+		const char *role = PQgetvalue(res, i, 2);
+		const char *muni = PQgetvalue(res, i, 3);
+
+		a->who.role = zes_role_parse(role);
+		if (a->who.role == ZES_ROLE_NONE ||
+		    zes_auditchain_unhex(PQgetvalue(res, i, 4), a->hash) != 0 ||
+		    (muni[0] != '\0' && !zes_municipality_code_valid(muni))) {
+			xasprintf(err, "token %s has a malformed row",
+			    PQgetvalue(res, i, 0));
+			zes_tokens_unref(t);
+			return NULL;
+		}
+		snprintf(a->who.id, sizeof(a->who.id), "%s", PQgetvalue(res, i, 0));
+		snprintf(a->who.name, sizeof(a->who.name), "%s", PQgetvalue(res, i, 1));
+		snprintf(a->who.municipality, sizeof(a->who.municipality), "%s", muni);
+		t->n++;
+	}
+	qsort(t->v, t->n, sizeof(*t->v), auth_cmp);
+	return t;
+}
+
+/* Take a reference. */
+struct zes_tokens *
+zes_tokens_ref(struct zes_tokens *t)
+{
+	atomic_fetch_add(&t->refs, 1);
+	return t;
+}
+
+/* Drop a reference; the last one frees (and wipes the hashes). */
+void
+zes_tokens_unref(struct zes_tokens *t)
+{
+	if (t == NULL || atomic_fetch_sub(&t->refs, 1) != 1)
+		return;
+	OPENSSL_cleanse(t->v, t->n * sizeof(*t->v));
+	free(t->v);
+	free(t);
+}
+
+/* Number of active tokens. */
+size_t
+zes_tokens_count(const struct zes_tokens *t)
+{
+	return t == NULL ? 0 : t->n;
+}
+
+/* Look a presented token up. */
+int
+zes_tokens_lookup(const struct zes_tokens *t, const char *token, size_t len,
+    struct zes_principal *who)
+{
+	struct auth_token	 key;
+	const struct auth_token	*hit;
+	int			 rc = -1;
+
+	if (t == NULL || !zes_token_wellformed(token, len))
+		return -1;
+	zes_token_hash(token, len, key.hash);
+	hit = bsearch(&key, t->v, t->n, sizeof(*t->v), auth_cmp);
+	if (hit != NULL && CRYPTO_memcmp(hit->hash, key.hash, ZES_TOKEN_HASH_LEN) == 0) {
+		*who = hit->who;
+		rc = 0;
+	}
+	OPENSSL_cleanse(key.hash, sizeof(key.hash));
+	return rc;
+}

@@ -1,0 +1,649 @@
+/*
+ * The HTTP shell around the handlers: evhttp set-up per worker, and for each
+ * request the steps every route shares (request id, route match, CORS,
+ * token and role, body limits, content type, strict JSON, deadline), and the
+ * single reply path that adds the common headers, logs and counts.
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <sys/queue.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/rand.h>
+
+#include "zes/http.h"
+#include "zes/json.h"
+#include "zes/log.h"
+#include "zes/metrics.h"
+#include "zes/router.h"
+#include "zes/store.h"
+#include "zes/version.h"
+#include "zes/worker.h"
+#include "zes/xmalloc.h"
+
+#define PROBLEM_TYPE_BASE	"https://zesd.example.nl/problems/"
+#define RETRY_AFTER_S		"2"
+
+static void	server_request_cb(struct evhttp_request *, void *);
+static void	server_deadline_cb(evutil_socket_t, short, void *);
+static void	server_send(struct zes_req *, int, const char *, struct evbuffer *);
+static void	server_free_req(struct zes_req *);
+static int	server_content_type_ok(const char *);
+static void	server_preflight(struct zes_req *);
+static const char *server_reason(int);
+static uint64_t	server_now_ns(void);
+
+/* Status codes and their reason phrases. */
+static const struct {
+	int		 status;
+	const char	*reason;
+	const char	*slug;
+} server_statuses[] = {
+	{ 200, "OK", NULL }, { 201, "Created", NULL }, { 204, "No Content", NULL },
+	{ 400, "Bad Request", "invalid-input" },
+	{ 401, "Unauthorized", "unauthorized" },
+	{ 403, "Forbidden", "forbidden" },
+	{ 404, "Not Found", "not-found" },
+	{ 405, "Method Not Allowed", "method-not-allowed" },
+	{ 409, "Conflict", "conflict" },
+	{ 412, "Precondition Failed", "precondition-failed" },
+	{ 413, "Content Too Large", "content-too-large" },
+	{ 415, "Unsupported Media Type", "unsupported-media-type" },
+	{ 422, "Unprocessable Content", "unprocessable-content" },
+	{ 428, "Precondition Required", "precondition-required" },
+	{ 429, "Too Many Requests", "too-many-requests" },
+	{ 500, "Internal Server Error", "internal-error" },
+	{ 503, "Service Unavailable", "unavailable" },
+};
+
+/* Monotonic clock in nanoseconds. */
+static uint64_t
+server_now_ns(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Reason phrase of a status. */
+static const char *
+server_reason(int status)
+{
+	size_t	i;
+
+	for (i = 0; i < ZES_NELEM(server_statuses); i++)
+		if (server_statuses[i].status == status)
+			return server_statuses[i].reason;
+	return "Unknown";
+}
+
+/* Problem type slug of a status. */
+static const char *
+server_slug(int status)
+{
+	size_t	i;
+
+	for (i = 0; i < ZES_NELEM(server_statuses); i++)
+		if (server_statuses[i].status == status &&
+		    server_statuses[i].slug != NULL)
+			return server_statuses[i].slug;
+	return "error";
+}
+
+/* Largest body factor of any route, so evhttp's own limit lets ours speak first. */
+static unsigned
+server_max_body_factor(void)
+{
+	size_t		i;
+	unsigned	f = 1;
+
+	for (i = 0; i < zes_router_count(); i++)
+		if (zes_router_at(i)->body_factor > f)
+			f = zes_router_at(i)->body_factor;
+	return f;
+}
+
+/* Set up the worker's evhttp on its listening sockets. */
+int
+zes_http_setup(struct zes_worker *w, char **err)
+{
+	const struct zes_config	*cfg = w->cfg;
+	struct timeval		 tv;
+	int			 i;
+
+	if ((w->http = evhttp_new(w->base)) == NULL) {
+		xasprintf(err, "evhttp_new failed");
+		return -1;
+	}
+	evhttp_set_max_headers_size(w->http, cfg->max_header_bytes);
+	/*
+	 * evhttp answers bodies past its limit with its own HTML 413 before we
+	 * see them; twice our largest limit leaves the problem+json 413 to us
+	 * for anything up to that size (docs/http.md).
+	 */
+	evhttp_set_max_body_size(w->http,
+	    (ev_ssize_t)cfg->max_body_bytes * server_max_body_factor() * 2);
+	tv.tv_sec = cfg->read_timeout_ms / 1000;
+	tv.tv_usec = (cfg->read_timeout_ms % 1000) * 1000;
+	evhttp_set_timeout_tv(w->http, &tv);
+	/* Allow every method so that we answer 405 ourselves, not evhttp's 501. */
+	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
+	    EVHTTP_REQ_PATCH);
+	evhttp_set_default_content_type(w->http, "application/json");
+	evhttp_set_flags(w->http, EVHTTP_SERVER_LINGERING_CLOSE);
+	evhttp_set_gencb(w->http, server_request_cb, w);
+	for (i = 0; i < w->nfds; i++) {
+		w->bound[i] = evhttp_accept_socket_with_handle(w->http, w->fds[i]);
+		if (w->bound[i] == NULL) {
+			xasprintf(err, "cannot accept on listening socket %d", i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Stop accepting new connections on this worker. */
+void
+zes_http_stop_accepting(struct zes_worker *w)
+{
+	int	i;
+
+	for (i = 0; i < w->nfds; i++) {
+		if (w->bound[i] != NULL) {
+			evhttp_del_accept_socket(w->http, w->bound[i]);
+			w->bound[i] = NULL;
+		}
+	}
+}
+
+/* Is this a JSON media type (application/json or +json, any parameters)? */
+static int
+server_content_type_ok(const char *ct)
+{
+	size_t	n;
+
+	if (ct == NULL)
+		return 0;
+	n = strcspn(ct, ";");
+	while (n > 0 && ct[n - 1] == ' ')
+		n--;
+	if (n == 16 && strncasecmp(ct, "application/json", 16) == 0)
+		return 1;
+	if (n == 28 && strncasecmp(ct, "application/merge-patch+json", 28) == 0)
+		return 1;
+	return 0;
+}
+
+/* Entry point of every request. */
+static void
+server_request_cb(struct evhttp_request *ev, void *arg)
+{
+	struct zes_worker	*w = arg;
+	struct zes_req		*r;
+	const struct evhttp_uri	*uri;
+	const char		*rawpath, *rawquery, *auth, *ct;
+	struct evbuffer		*in;
+	size_t			 len, dlen, limit;
+	unsigned		 allow;
+	enum zes_match		 m;
+	char			 allowbuf[128];
+	struct timeval		 tv;
+
+	r = xcalloc(1, sizeof(*r));
+	r->w = w;
+	r->ev = ev;
+	r->cfg = zes_config_ref(w->cfg);
+	r->start_ns = server_now_ns();
+	r->route_index = zes_router_count();
+	TAILQ_INIT(&r->query);
+	snprintf(r->rid, sizeof(r->rid), "%02x%06llx%08x", w->id & 0xff,
+	    (unsigned long long)(w->rid_next++ & 0xffffff),
+	    (unsigned)(r->start_ns & 0xffffffffu));
+	w->inflight++;
+
+	uri = evhttp_request_get_evhttp_uri(ev);
+	rawpath = uri ? evhttp_uri_get_path(uri) : NULL;
+	if (rawpath == NULL || *rawpath == '\0')
+		rawpath = "/";
+	r->path = evhttp_uridecode(rawpath, 0, &dlen);
+	if (r->path == NULL || strlen(r->path) != dlen) {
+		zes_http_problem(r, 400, "Invalid request", "the path is malformed");
+		return;
+	}
+	rawquery = uri ? evhttp_uri_get_query(uri) : NULL;
+	if (rawquery != NULL && evhttp_parse_query_str(rawquery, &r->query) != 0) {
+		zes_http_problem(r, 400, "Invalid request",
+		    "the query string is malformed");
+		return;
+	}
+
+	if (zes_log_enabled(ZES_LOG_DEBUG)) {
+		char q[300];
+
+		zes_log_event(ZES_LOG_DEBUG, "http", r->rid, "request",
+		    "method=%s path=%s",
+		    zes_method_name(evhttp_request_get_command(ev)),
+		    zes_log_quote(q, sizeof(q), r->path, 200));
+	}
+	m = zes_router_match(evhttp_request_get_command(ev) == EVHTTP_REQ_OPTIONS ?
+	    EVHTTP_REQ_GET : evhttp_request_get_command(ev), r->path, &r->route,
+	    &r->route_index, r->params, &allow);
+	if (evhttp_request_get_command(ev) == EVHTTP_REQ_OPTIONS && m != ZES_MATCH_NO_PATH) {
+		r->route = NULL;
+		r->route_index = zes_router_count();
+		server_preflight(r);
+		return;
+	}
+	if (m == ZES_MATCH_NO_PATH) {
+		zes_http_problem(r, 404, "Not found", "no resource at this path");
+		return;
+	}
+	if (m == ZES_MATCH_NO_METHOD) {
+		zes_method_list(allow, allowbuf, sizeof(allowbuf));
+		zes_req_header(r, "Allow", allowbuf);
+		zes_http_problem(r, 405, "Method not allowed",
+		    "this resource allows %s", allowbuf);
+		return;
+	}
+
+	if (r->route->roles != ZES_ROLE_NONE) {
+		auth = evhttp_find_header(evhttp_request_get_input_headers(ev),
+		    "Authorization");
+		if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0) {
+			zes_req_header(r, "WWW-Authenticate", "Bearer");
+			zes_http_problem(r, 401, "Unauthorized",
+			    "a bearer token is required");
+			return;
+		}
+		if (w->tokens == NULL) {
+			zes_http_unavailable(r, "the token cache is not loaded yet");
+			return;
+		}
+		auth += 7;
+		while (*auth == ' ')
+			auth++;
+		if (zes_tokens_lookup(w->tokens, auth, strlen(auth), &r->who) != 0) {
+			zes_req_header(r, "WWW-Authenticate",
+			    "Bearer error=\"invalid_token\"");
+			zes_http_problem(r, 401, "Unauthorized",
+			    "the token is unknown or revoked");
+			return;
+		}
+		if ((r->who.role & r->route->roles) == 0) {
+			zes_http_problem(r, 403, "Forbidden",
+			    "the role %s may not call this route",
+			    zes_role_name(r->who.role));
+			return;
+		}
+	}
+
+	in = evhttp_request_get_input_buffer(ev);
+	len = evbuffer_get_length(in);
+	limit = (size_t)r->cfg->max_body_bytes *
+	    (r->route->body_factor ? r->route->body_factor : 1);
+	if (len > limit) {
+		zes_http_problem(r, 413, "Content too large",
+		    "the body has %zu bytes; this route takes at most %zu", len, limit);
+		return;
+	}
+	if (r->route->body == ZES_BODY_NONE && len > 0) {
+		zes_req_error(r, "", "this route takes no body");
+		zes_http_invalid(r);
+		return;
+	}
+	if (r->route->body != ZES_BODY_NONE &&
+	    (len > 0 || r->route->body == ZES_BODY_JSON)) {
+		ct = evhttp_find_header(evhttp_request_get_input_headers(ev),
+		    "Content-Type");
+		if (!server_content_type_ok(ct)) {
+			zes_http_problem(r, 415, "Unsupported media type",
+			    "the body must be application/json");
+			return;
+		}
+		if (len == 0) {
+			zes_req_error(r, "", "a JSON object is required");
+			zes_http_invalid(r);
+			return;
+		}
+		r->body = zes_json_decode(r,
+		    (const char *)evbuffer_pullup(in, (ev_ssize_t)len), len);
+		if (r->body == NULL) {
+			zes_http_invalid(r);
+			return;
+		}
+	}
+
+	r->deadline = evtimer_new(w->base, server_deadline_cb, r);
+	tv.tv_sec = r->cfg->request_timeout_ms / 1000;
+	tv.tv_usec = (r->cfg->request_timeout_ms % 1000) * 1000;
+	evtimer_add(r->deadline, &tv);
+	r->route->handler(r);
+}
+
+/* The request's own deadline passed: give up its store job and answer 503. */
+static void
+server_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct zes_req	*r = arg;
+
+	(void)fd;
+	(void)what;
+	if (r->job != NULL) {
+		zes_store_abandon(r->job);
+		r->job = NULL;
+	}
+	zes_log_event(ZES_LOG_WARN, "http", r->rid, "deadline",
+	    "route=%s timeout_ms=%u", r->route ? r->route->path : "-",
+	    r->cfg->request_timeout_ms);
+	zes_http_unavailable(r, "the request took too long");
+}
+
+/* CORS preflight or plain OPTIONS on a known path. */
+static void
+server_preflight(struct zes_req *r)
+{
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(r->ev);
+	unsigned		 allow = 0;
+	char			 buf[128];
+	const struct zes_route	*route;
+	size_t			 idx;
+	char			*params[ZES_ROUTE_MAX_PARAMS] = { NULL };
+	enum evhttp_cmd_type	 methods[] = { EVHTTP_REQ_GET, EVHTTP_REQ_POST,
+	    EVHTTP_REQ_PUT, EVHTTP_REQ_PATCH, EVHTTP_REQ_DELETE };
+	size_t			 i, j;
+
+	for (i = 0; i < ZES_NELEM(methods); i++) {
+		unsigned a;
+
+		if (zes_router_match(methods[i], r->path, &route, &idx, params,
+		    &a) == ZES_MATCH_FOUND) {
+			allow |= methods[i];
+			if (route->cors_any)
+				r->route = route;	/* for the * origin */
+		}
+		for (j = 0; j < ZES_ROUTE_MAX_PARAMS; j++) {
+			free(params[j]);
+			params[j] = NULL;
+		}
+	}
+	zes_method_list(allow | EVHTTP_REQ_OPTIONS, buf, sizeof(buf));
+	evhttp_add_header(out, "Allow", buf);
+	if (evhttp_find_header(evhttp_request_get_input_headers(r->ev),
+	    "Access-Control-Request-Method") != NULL) {
+		evhttp_add_header(out, "Access-Control-Allow-Methods", buf);
+		evhttp_add_header(out, "Access-Control-Allow-Headers",
+		    "Authorization, Content-Type, Idempotency-Key, If-Match");
+		evhttp_add_header(out, "Access-Control-Max-Age", "600");
+	}
+	server_send(r, 204, NULL, NULL);
+}
+
+/* Add a response header. */
+void
+zes_req_header(struct zes_req *r, const char *name, const char *value)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(r->ev), name, value);
+}
+
+/* Collect an input error. */
+void
+zes_req_error(struct zes_req *r, const char *field, const char *fmt, ...)
+{
+	va_list	ap;
+	char	msg[512];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r->errors = xrealloc(r->errors, (r->nerrors + 1) * sizeof(*r->errors));
+	r->errors[r->nerrors].field = xstrdup(field);
+	r->errors[r->nerrors].message = xstrdup(msg);
+	r->nerrors++;
+}
+
+/* A query parameter or NULL. */
+const char *
+zes_req_query(struct zes_req *r, const char *name)
+{
+	return evhttp_find_header(&r->query, name);
+}
+
+/* Unknown or repeated query keys become errors. */
+int
+zes_req_query_check(struct zes_req *r, const char *const *allowed)
+{
+	struct evkeyval	*kv, *kv2;
+	size_t		 i;
+	int		 n = 0, known, seen;
+
+	TAILQ_FOREACH(kv, &r->query, next) {
+		known = 0;
+		for (i = 0; allowed[i] != NULL; i++)
+			if (strcmp(allowed[i], kv->key) == 0)
+				known = 1;
+		seen = 0;
+		TAILQ_FOREACH(kv2, &r->query, next) {
+			if (kv2 == kv)
+				break;
+			if (strcmp(kv2->key, kv->key) == 0)
+				seen = 1;
+		}
+		if (!known) {
+			zes_req_error(r, kv->key, "unknown query parameter");
+			n++;
+		} else if (seen) {
+			zes_req_error(r, kv->key, "given more than once");
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Free a request context (after its reply). */
+static void
+server_free_req(struct zes_req *r)
+{
+	size_t	i;
+
+	if (r->data_free != NULL)
+		r->data_free(r->data);
+	if (r->deadline != NULL)
+		event_free(r->deadline);
+	for (i = 0; i < r->nerrors; i++) {
+		free(r->errors[i].field);
+		free(r->errors[i].message);
+	}
+	free(r->errors);
+	for (i = 0; i < ZES_ROUTE_MAX_PARAMS; i++)
+		free(r->params[i]);
+	json_decref(r->body);
+	evhttp_clear_headers(&r->query);
+	free(r->path);
+	zes_config_unref(r->cfg);
+	free(r);
+}
+
+/*
+ * The one reply path: common headers, send, access log, metrics, free.
+ * `body` (may be NULL) is drained by evhttp.
+ */
+static void
+server_send(struct zes_req *r, int status, const char *ctype,
+    struct evbuffer *body)
+{
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(r->ev);
+	struct zes_worker	*w = r->w;
+	const char		*origin;
+	double			 secs;
+
+	if (r->job != NULL)
+		zes_fatalx("reply with a store job in flight (rid %s)", r->rid);
+	if (ctype != NULL)
+		evhttp_add_header(out, "Content-Type", ctype);
+	evhttp_add_header(out, "API-Version", ZES_API_VERSION);
+	evhttp_add_header(out, "Cache-Control", "no-store");
+	evhttp_add_header(out, "Content-Security-Policy", "frame-ancestors 'none'");
+	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(out, "X-Frame-Options", "DENY");
+	evhttp_add_header(out, "X-Request-Id", r->rid);
+	origin = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "Origin");
+	if (r->route != NULL && r->route->cors_any)
+		evhttp_add_header(out, "Access-Control-Allow-Origin", "*");
+	else if (origin != NULL && zes_config_cors_allowed(r->cfg, origin)) {
+		evhttp_add_header(out, "Access-Control-Allow-Origin", origin);
+		evhttp_add_header(out, "Vary", "Origin");
+	}
+	if (status == 503 && evhttp_find_header(out, "Retry-After") == NULL)
+		evhttp_add_header(out, "Retry-After", RETRY_AFTER_S);
+	if (w->stopping)
+		evhttp_add_header(out, "Connection", "close");
+
+	evhttp_send_reply(r->ev, status, server_reason(status), body);
+
+	secs = (double)(server_now_ns() - r->start_ns) / 1e9;
+	zes_metrics_observe(w->metrics, r->route_index,
+	    evhttp_request_get_command(r->ev), status, secs);
+	if (zes_log_enabled(ZES_LOG_INFO))
+		zes_log_event(ZES_LOG_INFO, "http", r->rid, "access",
+		    "method=%s route=%s status=%d duration_ms=%.3f",
+		    zes_method_name(evhttp_request_get_command(r->ev)),
+		    r->route ? r->route->path : "-", status, secs * 1000.0);
+	w->inflight--;
+	server_free_req(r);
+}
+
+/* Answer with JSON (stolen). */
+void
+zes_http_reply_json(struct zes_req *r, int status, json_t *body)
+{
+	struct evbuffer	*buf = evbuffer_new();
+	char		*text;
+
+	text = json_dumps(body, JSON_COMPACT);
+	if (text == NULL)
+		zes_fatalx("json_dumps failed");
+	evbuffer_add(buf, text, strlen(text));
+	free(text);
+	json_decref(body);
+	server_send(r, status, "application/json", buf);
+	evbuffer_free(buf);
+}
+
+/* Answer with bytes. */
+void
+zes_http_reply_bytes(struct zes_req *r, int status, const char *ctype,
+    const void *data, size_t len)
+{
+	struct evbuffer	*buf = evbuffer_new();
+
+	evbuffer_add(buf, data, len);
+	server_send(r, status, ctype, buf);
+	evbuffer_free(buf);
+}
+
+/* Build and send a problem+json. */
+static void
+server_problem(struct zes_req *r, int status, const char *title,
+    const char *detail, json_t *errors)
+{
+	json_t		*p;
+	struct evbuffer	*buf = evbuffer_new();
+	char		*text, type[128];
+
+	snprintf(type, sizeof(type), PROBLEM_TYPE_BASE "%s", server_slug(status));
+	p = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", type, "title", title,
+	    "status", status, "detail", detail, "instance", r->path ? r->path : "/");
+	if (p == NULL)
+		zes_fatalx("json_pack problem");
+	json_object_set_new(p, "requestId", json_string(r->rid));
+	if (errors != NULL)
+		json_object_set_new(p, "errors", errors);
+	text = json_dumps(p, JSON_COMPACT);
+	evbuffer_add(buf, text, strlen(text));
+	free(text);
+	json_decref(p);
+	server_send(r, status, "application/problem+json", buf);
+	evbuffer_free(buf);
+}
+
+/* Answer with a problem; detail formatted. */
+void
+zes_http_problem(struct zes_req *r, int status, const char *title,
+    const char *fmt, ...)
+{
+	va_list	ap;
+	char	detail[512];
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	server_problem(r, status, title, detail, NULL);
+}
+
+/* Answer 400 with every collected error. */
+void
+zes_http_invalid(struct zes_req *r)
+{
+	json_t	*errs = json_array();
+	size_t	 i;
+	char	 detail[128];
+
+	for (i = 0; i < r->nerrors; i++)
+		json_array_append_new(errs, json_pack("{s:s, s:s}", "field",
+		    r->errors[i].field, "message", r->errors[i].message));
+	snprintf(detail, sizeof(detail), "the request has %zu error%s",
+	    r->nerrors, r->nerrors == 1 ? "" : "s");
+	server_problem(r, 400, "Invalid input", detail, errs);
+}
+
+/* Answer 503 with Retry-After. */
+void
+zes_http_unavailable(struct zes_req *r, const char *detail)
+{
+	server_problem(r, 503, "Service unavailable", detail, NULL);
+}
+
+/* Answer 500 and log why. */
+void
+zes_http_internal(struct zes_req *r, const char *why)
+{
+	char	q[300];
+
+	zes_log_event(ZES_LOG_ERROR, "http", r->rid, "internal_error",
+	    "route=%s why=%s", r->route ? r->route->path : "-",
+	    zes_log_quote(q, sizeof(q), why, 200));
+	server_problem(r, 500, "Internal error",
+	    "the server failed; the request id identifies the log line", NULL);
+}
+
+/* A store job failed: 503 when the database is away or slow, 500 otherwise. */
+void
+zes_http_store_failed(struct zes_req *r, const struct zes_store_result *res)
+{
+	char	why[300];
+
+	switch (res->status) {
+	case ZES_STORE_UNAVAILABLE:
+		zes_http_unavailable(r, "the database is unavailable");
+		break;
+	case ZES_STORE_TIMEOUT:
+		zes_http_unavailable(r, "the database did not answer in time");
+		break;
+	default:
+		snprintf(why, sizeof(why), "database error %s: %s",
+		    res->sqlstate, res->message);
+		zes_http_internal(r, why);
+		break;
+	}
+}

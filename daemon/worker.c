@@ -1,0 +1,340 @@
+/*
+ * Workers: one thread each with its own event_base, evhttp, store connection
+ * and metrics, all listening on the same ports through SO_REUSEPORT.  The main
+ * thread publishes new shared things (config, token set, stopping) and wakes
+ * each worker through its notify event; the worker swaps its references
+ * between requests.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/util.h>
+
+#include "zes/log.h"
+#include "zes/worker.h"
+#include "zes/xmalloc.h"
+
+#define WORKER_BACKLOG		1024
+#define WORKER_DRAIN_MS		20
+
+static void	worker_notify_cb(evutil_socket_t, short, void *);
+static void	worker_drain_cb(evutil_socket_t, short, void *);
+static void	worker_stats_cb(evutil_socket_t, short, void *);
+static void	worker_store_state_cb(struct zes_store *, int, void *);
+static void	*worker_main(void *);
+
+/* Open one listening socket with SO_REUSEPORT on addr (port 0: any). */
+static int
+worker_listen(const struct zes_listen_addr *a, unsigned port, unsigned *bound,
+    char **err)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 slen;
+	int			 fd, one = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, a->host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+		slen = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, a->host,
+	    &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+		slen = sizeof(struct sockaddr_in6);
+	} else {
+		xasprintf(err, "listen: %s is not a numeric address", a->host);
+		return -1;
+	}
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1) {
+		xasprintf(err, "listen: socket: %s", strerror(errno));
+		return -1;
+	}
+	/* SO_REUSEPORT must be set before bind (libevent#1396). */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1) {
+		xasprintf(err, "listen: setsockopt: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, slen) == -1 ||
+	    listen(fd, WORKER_BACKLOG) == -1) {
+		xasprintf(err, "listen: cannot bind %s:%u: %s", a->host, port,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	slen = sizeof(ss);
+	getsockname(fd, (struct sockaddr *)&ss, &slen);
+	*bound = ntohs(ss.ss_family == AF_INET ?
+	    ((struct sockaddr_in *)&ss)->sin_port :
+	    ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return fd;
+}
+
+/* Create every worker and its sockets; nothing runs yet. */
+int
+zes_workers_create(struct zes_server *srv, char **err)
+{
+	const struct zes_config	*cfg = srv->cfg;
+	struct zes_store_opts	 opts;
+	unsigned		 i, port;
+	int			 j;
+	long			 ncpu;
+	char			 appname[32];
+
+	srv->nworkers = cfg->threads;
+	if (srv->nworkers == 0) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		srv->nworkers = ncpu > 0 ? (unsigned)ncpu : 1;
+	}
+	srv->workers = xcalloc(srv->nworkers, sizeof(*srv->workers));
+	for (i = 0; i < srv->nworkers; i++) {
+		struct zes_worker *w = &srv->workers[i];
+
+		w->id = i;
+		w->srv = srv;
+		w->nfds = 0;
+		for (j = 0; j < cfg->nlisten; j++) {
+			/* The first worker resolves port 0; the others share its port. */
+			port = i == 0 ? cfg->listen[j].port :
+			    zes_workers_port(srv, j);
+			if ((w->fds[j] = worker_listen(&cfg->listen[j], port,
+			    &port, err)) == -1)
+				return -1;
+			w->nfds++;
+		}
+		if ((w->base = event_base_new()) == NULL) {
+			xasprintf(err, "event_base_new failed");
+			return -1;
+		}
+		w->cfg = zes_config_ref(srv->cfg);
+		w->metrics = zes_metrics_new();
+		w->notify = event_new(w->base, -1, 0, worker_notify_cb, w);
+		w->stats_timer = event_new(w->base, -1, EV_PERSIST,
+		    worker_stats_cb, w);
+		snprintf(appname, sizeof(appname), "zesd/w%u", i);
+		memset(&opts, 0, sizeof(opts));
+		opts.conninfo = cfg->database_url;
+		opts.application_name = appname;
+		opts.statement_timeout_ms = cfg->statement_timeout_ms;
+		opts.connect_timeout_ms = cfg->db_connect_timeout_ms;
+		opts.queue_max = cfg->db_queue_max;
+		opts.backoff_min_ms = 100;
+		opts.backoff_max_ms = 2000;
+		w->store = zes_store_new(w->base, &opts, worker_store_state_cb, w);
+		if (zes_http_setup(w, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The port listener `j` of the first worker is bound to. */
+unsigned
+zes_workers_port(const struct zes_server *srv, int j)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		slen = sizeof(ss);
+
+	if (getsockname(srv->workers[0].fds[j], (struct sockaddr *)&ss, &slen) == -1)
+		return 0;
+	return ntohs(ss.ss_family == AF_INET ?
+	    ((struct sockaddr_in *)&ss)->sin_port :
+	    ((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+/* Thread body: run the loop until stopping finished draining. */
+static void *
+worker_main(void *arg)
+{
+	struct zes_worker	*w = arg;
+	struct timeval		 sec = { 1, 0 };
+
+	evtimer_add(w->stats_timer, &sec);
+	zes_log_debug("worker", "started", "worker=%u", w->id);
+	event_base_dispatch(w->base);
+	zes_log_debug("worker", "stopped", "worker=%u", w->id);
+	return NULL;
+}
+
+/* Start every worker thread. */
+void
+zes_workers_start(struct zes_server *srv)
+{
+	unsigned	i;
+
+	for (i = 0; i < srv->nworkers; i++)
+		if (pthread_create(&srv->workers[i].thread, NULL, worker_main,
+		    &srv->workers[i]) != 0)
+			zes_fatal("cannot start worker thread %u", i);
+}
+
+/* Wake every worker. */
+void
+zes_workers_notify(struct zes_server *srv)
+{
+	unsigned	i;
+
+	for (i = 0; i < srv->nworkers; i++)
+		event_active(srv->workers[i].notify, EV_READ, 0);
+}
+
+/* Main thread: publish a config (the caller's reference moves to srv). */
+void
+zes_server_publish_config(struct zes_server *srv, struct zes_config *cfg)
+{
+	struct zes_config	*old;
+
+	pthread_mutex_lock(&srv->lock);
+	old = srv->cfg;
+	srv->cfg = cfg;
+	pthread_mutex_unlock(&srv->lock);
+	zes_config_unref(old);
+	zes_workers_notify(srv);
+}
+
+/* Main thread: publish a token set (the caller's reference moves to srv). */
+void
+zes_server_publish_tokens(struct zes_server *srv, struct zes_tokens *t)
+{
+	struct zes_tokens	*old;
+
+	pthread_mutex_lock(&srv->lock);
+	old = srv->tokens;
+	srv->tokens = t;
+	pthread_mutex_unlock(&srv->lock);
+	zes_tokens_unref(old);
+	zes_workers_notify(srv);
+}
+
+/* Worker: pick up what the main thread published. */
+static void
+worker_notify_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct zes_worker	*w = arg;
+	struct zes_server	*srv = w->srv;
+	struct zes_config	*oldcfg = NULL;
+	struct zes_tokens	*oldtok = NULL;
+	struct timeval		 tv = { 0, WORKER_DRAIN_MS * 1000 };
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&srv->lock);
+	if (w->cfg != srv->cfg) {
+		oldcfg = w->cfg;
+		w->cfg = zes_config_ref(srv->cfg);
+	}
+	if (w->tokens != srv->tokens) {
+		oldtok = w->tokens;
+		w->tokens = srv->tokens ? zes_tokens_ref(srv->tokens) : NULL;
+	}
+	pthread_mutex_unlock(&srv->lock);
+	zes_config_unref(oldcfg);
+	zes_tokens_unref(oldtok);
+
+	if (atomic_load(&srv->stopping) && !w->stopping) {
+		w->stopping = 1;
+		zes_http_stop_accepting(w);
+		w->drain_timer = event_new(w->base, -1, EV_PERSIST,
+		    worker_drain_cb, w);
+		evtimer_add(w->drain_timer, &tv);
+		evutil_gettimeofday(&w->drain_since, NULL);
+	}
+}
+
+/* Worker while stopping: leave the loop once nothing is in flight (or time is up). */
+static void
+worker_drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct zes_worker	*w = arg;
+	struct timeval		 now, d;
+	unsigned long		 ms;
+
+	(void)fd;
+	(void)what;
+	evutil_gettimeofday(&now, NULL);
+	evutil_timersub(&now, &w->drain_since, &d);
+	ms = (unsigned long)d.tv_sec * 1000 + (unsigned long)d.tv_usec / 1000;
+	if (w->inflight == 0) {
+		event_base_loopexit(w->base, NULL);
+	} else if (ms >= w->cfg->shutdown_timeout_ms) {
+		zes_log_warn("worker", "shutdown_timeout",
+		    "worker=%u inflight=%u", w->id, w->inflight);
+		event_base_loopexit(w->base, NULL);
+	}
+}
+
+/* Worker: copy the store's counters where a scrape on another worker can read them. */
+static void
+worker_stats_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct zes_worker	*w = arg;
+	struct zes_store_stats	 st;
+
+	(void)fd;
+	(void)what;
+	zes_store_get_stats(w->store, &st);
+	atomic_store(&w->db_connected, (unsigned)st.connected);
+	atomic_store(&w->db_queued, st.queued);
+	atomic_store(&w->db_errors, st.errors_total);
+	atomic_store(&w->db_reconnects, st.reconnects_total);
+	atomic_store(&w->inflight_seen, w->inflight);
+}
+
+/* The worker's store connected or lost its connection. */
+static void
+worker_store_state_cb(struct zes_store *st, int connected, void *arg)
+{
+	struct zes_worker	*w = arg;
+
+	(void)st;
+	atomic_store(&w->db_connected, (unsigned)connected);
+}
+
+/* Join every worker and free it. */
+void
+zes_workers_join(struct zes_server *srv)
+{
+	unsigned	i;
+	int		j;
+
+	for (i = 0; i < srv->nworkers; i++) {
+		struct zes_worker *w = &srv->workers[i];
+
+		if (w->thread)
+			pthread_join(w->thread, NULL);
+		if (w->store != NULL)
+			zes_store_free(w->store);
+		if (w->http != NULL)
+			evhttp_free(w->http);
+		/* Once accepted by evhttp the sockets are its to close. */
+		for (j = 0; w->http == NULL && j < w->nfds; j++)
+			close(w->fds[j]);
+		if (w->notify != NULL)
+			event_free(w->notify);
+		if (w->drain_timer != NULL)
+			event_free(w->drain_timer);
+		if (w->stats_timer != NULL)
+			event_free(w->stats_timer);
+		zes_metrics_free(w->metrics);
+		zes_config_unref(w->cfg);
+		zes_tokens_unref(w->tokens);
+		if (w->base != NULL)
+			event_base_free(w->base);
+	}
+	free(srv->workers);
+	srv->workers = NULL;
+}

@@ -1,0 +1,36 @@
+/*
+ * Bearer-token authentication: an immutable, reference-counted set of the
+ * tokens not revoked (hashes only), built from the database by the main
+ * thread and handed to the workers, who look tokens up without locks.
+ */
+#ifndef ZES_AUTH_H
+#define ZES_AUTH_H
+
+#include <libpq-fe.h>
+#include "zes/common.h"
+#include "zes/token.h"
+
+struct zes_principal {
+	char		 id[40];			/* token id (uuid) */
+	char		 name[104];			/* token name, for the audit trail */
+	enum zes_role	 role;
+	char		 municipality[ZES_MUNICIPALITY_LEN + 1];	/* "" when none */
+};
+
+struct zes_tokens;
+
+/* The SQL that zes_tokens_from_result() expects, and a cheap query telling whether tokens changed. */
+extern const char zes_tokens_sql[];
+extern const char zes_tokens_version_sql[];
+
+/* Build a set from the result of zes_tokens_sql; NULL on a malformed row (err says which). */
+struct zes_tokens	*zes_tokens_from_result(const PGresult *, char **err) ZES_MUSTCHECK;
+struct zes_tokens	*zes_tokens_ref(struct zes_tokens *);
+void			 zes_tokens_unref(struct zes_tokens *);
+size_t			 zes_tokens_count(const struct zes_tokens *);
+
+/* Look a presented token up; 0 and *who filled when known, -1 otherwise. */
+int			 zes_tokens_lookup(const struct zes_tokens *, const char *token,
+			    size_t len, struct zes_principal *who);
+
+#endif

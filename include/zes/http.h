@@ -1,0 +1,103 @@
+/*
+ * The HTTP shell: request context, route table entries and the one way to
+ * answer.  Every request ends in exactly one call of zes_http_reply_*() or
+ * zes_http_problem*(), which adds the common headers, writes the access-log
+ * line, counts the metrics and frees the context.
+ */
+#ifndef ZES_HTTP_H
+#define ZES_HTTP_H
+
+#include <stdint.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+#include "zes/auth.h"
+#include "zes/common.h"
+
+struct zes_worker;
+struct zes_req;
+struct zes_store_job;
+
+typedef void zes_handler_fn(struct zes_req *);
+
+/* What a route accepts as a request body. */
+enum zes_body {
+	ZES_BODY_NONE = 0,	/* no body (a non-empty one is 400) */
+	ZES_BODY_JSON,		/* a JSON object, application/json */
+	ZES_BODY_JSON_OPTIONAL,	/* empty, or a JSON object */
+};
+
+#define ZES_ROUTE_MAX_PARAMS	2
+
+struct zes_route {
+	enum evhttp_cmd_type	 method;
+	const char		*path;		/* template: "/v1/applications/{id}" */
+	unsigned		 roles;		/* ZES_ROLE_* bits; ZES_ROLE_NONE: no token */
+	enum zes_body		 body;
+	unsigned		 body_factor;	/* max body = max_body_bytes * factor (0 means 1) */
+	int			 cors_any;	/* Access-Control-Allow-Origin: * */
+	zes_handler_fn		*handler;
+};
+
+/* One field error of a 400 answer. */
+struct zes_field_error {
+	char	*field;
+	char	*message;
+};
+
+struct zes_req {
+	struct zes_worker		*w;
+	struct evhttp_request		*ev;
+	struct zes_config		*cfg;		/* reference held for the request's life */
+	const struct zes_route		*route;		/* NULL when none matched */
+	size_t				 route_index;	/* zes_router_count() when none matched */
+	char				 rid[20];	/* request id, also X-Request-Id */
+	uint64_t			 start_ns;	/* CLOCK_MONOTONIC */
+	char				*path;		/* decoded path, no query */
+	struct evkeyvalq		 query;		/* parsed query parameters */
+	char				*params[ZES_ROUTE_MAX_PARAMS];	/* values of {} in the template */
+	json_t				*body;		/* decoded body (owned), or NULL */
+	struct zes_principal		 who;		/* who called (role NONE when public) */
+	struct zes_field_error		*errors;	/* collected input errors */
+	size_t				 nerrors;
+	struct zes_store_job		*job;		/* the store job in flight, if any */
+	struct event			*deadline;	/* request_timeout_ms after start */
+	void				*data;		/* the handler's own state */
+	void				(*data_free)(void *);
+};
+
+/* Answer with a JSON body (stolen) and status. */
+void	zes_http_reply_json(struct zes_req *, int status, json_t *body);
+/* Answer with raw bytes of a content type. */
+void	zes_http_reply_bytes(struct zes_req *, int status, const char *ctype,
+	    const void *data, size_t len);
+/* Answer with a problem+json; detail is a printf format. */
+void	zes_http_problem(struct zes_req *, int status, const char *title,
+	    const char *fmt, ...) ZES_PRINTF(4, 5);
+/* Answer 400 listing the errors collected with zes_req_error(). */
+void	zes_http_invalid(struct zes_req *);
+/* Answer 503 with Retry-After (database unavailable, not ready). */
+void	zes_http_unavailable(struct zes_req *, const char *detail);
+/* Answer 500 and log why with the request id. */
+void	zes_http_internal(struct zes_req *, const char *why);
+
+/* Collect one input error for a 400 (field: JSON path or parameter name). */
+void	zes_req_error(struct zes_req *, const char *field, const char *fmt, ...)
+	    ZES_PRINTF(3, 4);
+/* A query parameter, or NULL. */
+const char *zes_req_query(struct zes_req *, const char *name);
+/*
+ * Check the query parameters: every key must be in `allowed` (a NULL-ended
+ * list); unknown or repeated keys become errors.  Returns the number of errors added.
+ */
+int	zes_req_query_check(struct zes_req *, const char *const *allowed);
+
+/* Add a response header (before replying). */
+void	zes_req_header(struct zes_req *, const char *name, const char *value);
+
+/* Reply helper for a store failure: 503 for UNAVAILABLE/TIMEOUT, 500 otherwise. */
+struct zes_store_result;
+void	zes_http_store_failed(struct zes_req *, const struct zes_store_result *);
+
+#endif

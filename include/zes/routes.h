@@ -1,0 +1,10 @@
+/* The route tables of the resource files (daemon/http/<resource>.c), each ended by { 0 }. */
+#ifndef ZES_ROUTES_H
+#define ZES_ROUTES_H
+
+#include "zes/http.h"
+
+extern const struct zes_route zes_routes_ops[];
+extern const struct zes_route zes_routes_audit[];
+
+#endif

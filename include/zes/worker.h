@@ -1,0 +1,88 @@
+/*
+ * Workers and the server they belong to.  A worker is one thread with its
+ * own event_base, evhttp, store connection and metrics; workers share only
+ * immutable, reference-counted things (config, token set) that the main
+ * thread publishes to each of them through the worker's notify event.
+ */
+#ifndef ZES_WORKER_H
+#define ZES_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/time.h>
+
+#include "zes/auth.h"
+#include "zes/config.h"
+#include "zes/metrics.h"
+#include "zes/store.h"
+
+struct event;
+struct event_base;
+struct evhttp;
+struct evhttp_bound_socket;
+struct zes_server;
+
+struct zes_worker {
+	unsigned			 id;
+	pthread_t			 thread;
+	struct zes_server		*srv;
+	struct event_base		*base;
+	struct evhttp			*http;
+	struct evhttp_bound_socket	*bound[ZES_CONFIG_MAX_LISTEN];
+	int				 fds[ZES_CONFIG_MAX_LISTEN];	/* listening sockets, SO_REUSEPORT */
+	int				 nfds;
+	struct zes_store		*store;
+	struct zes_metrics		*metrics;
+	struct event			*notify;	/* main -> worker: look at srv */
+	struct event			*drain_timer;	/* while stopping: exit when idle */
+	struct timeval			 drain_since;	/* when stopping began */
+	struct zes_config		*cfg;		/* current (reference held) */
+	struct zes_tokens		*tokens;	/* current (reference held), NULL until loaded */
+	unsigned			 inflight;	/* requests not yet answered */
+	struct event			*stats_timer;	/* copies the store's stats below each second */
+	atomic_uint			 db_connected;	/* written by this worker, read by any scrape */
+	atomic_uint			 db_queued;
+	atomic_ullong			 db_errors;
+	atomic_ullong			 db_reconnects;
+	atomic_uint			 inflight_seen;	/* inflight, for scrapes from other workers */
+	int				 stopping;
+	uint64_t			 rid_next;
+};
+
+/* What the main thread owns and publishes. */
+struct zes_server {
+	pthread_mutex_t		 lock;		/* guards the published pointers below */
+	struct zes_config	*cfg;		/* latest config (reference held) */
+	struct zes_tokens	*tokens;	/* latest token set (reference held) or NULL */
+	atomic_int		 stopping;	/* SIGTERM received */
+	struct zes_store	*store;		/* the main thread's own connection (token cache) */
+	atomic_uint		 main_db_connected;
+	struct zes_worker	*workers;
+	unsigned		 nworkers;
+};
+
+/*
+ * Create the workers' listening sockets (SO_REUSEPORT, one per worker and
+ * address; a port 0 is resolved by the first worker and reused by the rest)
+ * and the workers themselves.  Returns -1 with *err set on failure.
+ */
+int	zes_workers_create(struct zes_server *, char **err) ZES_MUSTCHECK;
+/* Start the worker threads. */
+void	zes_workers_start(struct zes_server *);
+/* The port the first listener bound (for port_file). */
+unsigned zes_workers_port(const struct zes_server *, int listen_index);
+/* Wake every worker to pick up published changes (or to stop). */
+void	zes_workers_notify(struct zes_server *);
+/* Join and free the workers (after stopping was published). */
+void	zes_workers_join(struct zes_server *);
+
+/* Publish a new config / token set (takes over the caller's reference) and notify. */
+void	zes_server_publish_config(struct zes_server *, struct zes_config *);
+void	zes_server_publish_tokens(struct zes_server *, struct zes_tokens *);
+
+/* Set up evhttp on a worker (daemon/http/server.c). */
+int	zes_http_setup(struct zes_worker *, char **err) ZES_MUSTCHECK;
+/* Stop accepting: remove the worker's listeners (daemon/http/server.c). */
+void	zes_http_stop_accepting(struct zes_worker *);
+
+#endif
