@@ -22,7 +22,9 @@ static void	ops_openapi(struct zes_req *);
 
 const struct zes_route zes_routes_ops[] = {
 	{ .method = EVHTTP_REQ_GET, .path = "/healthz", .handler = ops_healthz },
-	{ .method = EVHTTP_REQ_GET, .path = "/readyz", .handler = ops_readyz },
+	/* API.md: a lost database is noticed within 5 s, whatever the timeouts. */
+	{ .method = EVHTTP_REQ_GET, .path = "/readyz", .timeout_ms = 3000,
+	  .handler = ops_readyz },
 	{ .method = EVHTTP_REQ_GET, .path = "/metrics", .handler = ops_metrics },
 	{ .method = EVHTTP_REQ_GET, .path = "/v1/openapi.json", .cors_any = 1,
 	  .handler = ops_openapi },

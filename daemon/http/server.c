@@ -325,8 +325,10 @@ server_request_cb(struct evhttp_request *ev, void *arg)
 	}
 
 	r->deadline = evtimer_new(w->base, server_deadline_cb, r);
-	tv.tv_sec = r->cfg->request_timeout_ms / 1000;
-	tv.tv_usec = (r->cfg->request_timeout_ms % 1000) * 1000;
+	r->timeout_ms = r->route->timeout_ms ? r->route->timeout_ms :
+	    r->cfg->request_timeout_ms;
+	tv.tv_sec = r->timeout_ms / 1000;
+	tv.tv_usec = (r->timeout_ms % 1000) * 1000;
 	evtimer_add(r->deadline, &tv);
 	r->route->handler(r);
 }
@@ -345,7 +347,7 @@ server_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	zes_log_event(ZES_LOG_WARN, "http", r->rid, "deadline",
 	    "route=%s timeout_ms=%u", r->route ? r->route->path : "-",
-	    r->cfg->request_timeout_ms);
+	    r->timeout_ms);
 	zes_http_unavailable(r, "the request took too long");
 }
 

@@ -37,6 +37,7 @@ struct zes_route {
 	enum zes_body		 body;
 	unsigned		 body_factor;	/* max body = max_body_bytes * factor (0 means 1) */
 	int			 cors_any;	/* Access-Control-Allow-Origin: * */
+	unsigned		 timeout_ms;	/* own deadline; 0: request_timeout_ms */
 	zes_handler_fn		*handler;
 };
 
@@ -62,7 +63,8 @@ struct zes_req {
 	struct zes_field_error		*errors;	/* collected input errors */
 	size_t				 nerrors;
 	struct zes_store_job		*job;		/* the store job in flight, if any */
-	struct event			*deadline;	/* request_timeout_ms after start */
+	struct event			*deadline;	/* timeout_ms after the handler started */
+	unsigned			 timeout_ms;
 	void				*data;		/* the handler's own state */
 	void				(*data_free)(void *);
 };
