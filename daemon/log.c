@@ -167,8 +167,8 @@ log_fields(struct log_buf *b, const char *msg, int json)
 {
 	const char	*p = msg, *k, *v;
 	size_t		 klen, vlen;
-	char		 unq[LOG_LINE_MAX];
-	size_t		 ulen;
+	char		 unq[LOG_LINE_MAX], bare[LOG_LINE_MAX];
+	size_t		 ulen, blen = 0;
 	int		 quoted;
 
 	while (*p != '\0') {
@@ -180,10 +180,14 @@ log_fields(struct log_buf *b, const char *msg, int json)
 		while (*p != '\0' && *p != '=' && *p != ' ')
 			p++;
 		klen = (size_t)(p - k);
-		if (*p != '=') {		/* a bare word: keep it as "msg" */
+		if (*p != '=') {		/* bare words are gathered into "msg" */
 			if (json) {
-				log_puts(b, ",\"msg\":");
-				log_put_json_string(b, k, klen);
+				if (blen > 0 && blen < sizeof(bare))
+					bare[blen++] = ' ';
+				if (klen > sizeof(bare) - blen)
+					klen = sizeof(bare) - blen;
+				memcpy(bare + blen, k, klen);
+				blen += klen;
 			} else {
 				log_put(b, " ", 1);
 				log_put(b, k, klen);
@@ -228,6 +232,10 @@ log_fields(struct log_buf *b, const char *msg, int json)
 			log_put(b, v, vlen);
 		else
 			log_put_json_string(b, v, vlen);
+	}
+	if (json && blen > 0) {
+		log_puts(b, ",\"msg\":");
+		log_put_json_string(b, bare, blen);
 	}
 }
 

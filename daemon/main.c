@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+
+#include <libpq-fe.h>
 
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -189,6 +192,37 @@ main_token_load_cb(const struct zes_store_result *res, void *arg)
 	zes_server_publish_tokens(&m->srv, t);
 }
 
+/*
+ * PQconnectStart resolves a host name with a blocking lookup, on the worker
+ * that connects.  Warn when the conninfo asks for that (a socket path,
+ * a numeric host or hostaddr avoid it); reading the conninfo does no I/O.
+ */
+static void
+main_check_conninfo(const char *conninfo)
+{
+	PQconninfoOption	*opts, *o;
+	const char		*host = NULL, *hostaddr = NULL;
+	unsigned char		 addr[16];
+	char			*err = NULL;
+
+	if ((opts = PQconninfoParse(conninfo, &err)) == NULL) {
+		zes_fatal("database_url: %s", err ? err : "cannot be parsed");
+	}
+	for (o = opts; o->keyword != NULL; o++) {
+		if (strcmp(o->keyword, "host") == 0)
+			host = o->val;
+		else if (strcmp(o->keyword, "hostaddr") == 0)
+			hostaddr = o->val;
+	}
+	if (host != NULL && host[0] != '\0' && host[0] != '/' &&
+	    (hostaddr == NULL || hostaddr[0] == '\0') &&
+	    inet_pton(AF_INET, host, addr) != 1 &&
+	    inet_pton(AF_INET6, host, addr) != 1)
+		zes_log_warn("main", "database_url_host_name",
+		    "advice=\"give hostaddr or a socket path: a host name is looked up with a blocking call at every connect\"");
+	PQconninfoFree(opts);
+}
+
 /* Write the first listener's port to port_file (via a rename, so readers see it whole). */
 static void
 main_write_port_file(struct main_state *m)
@@ -253,6 +287,7 @@ main(int argc, char *argv[])
 	if (m.srv.cfg->tls_cert[0] != '\0')
 		zes_fatal("tls_cert: TLS is not available in this version of zesd");
 
+	main_check_conninfo(m.srv.cfg->database_url);
 	signal(SIGPIPE, SIG_IGN);
 	if (evthread_use_pthreads() != 0)
 		zes_fatal("libevent has no pthreads support");

@@ -416,15 +416,16 @@ pg_connect_ok(struct zes_store *store)
 static void
 pg_connect_failed(struct zes_store *store, const char *reason)
 {
-	char	*why;
+	char	*why, q[600];
 
 	why = pg_strdup_trim(reason);
+	zes_log_quote(q, sizeof(q), why, 500);
 	if (store->fail_streak++ == 0)
 		zes_log_warn(PG_MOD, "db_connect_failed", "app=%s reason=%s",
-		    pg_app(store), why);
+		    pg_app(store), q);
 	else
 		zes_log_debug(PG_MOD, "db_connect_failed", "app=%s reason=%s",
-		    pg_app(store), why);
+		    pg_app(store), q);
 	free(why);
 	pg_conn_close(store);
 	pg_schedule_reconnect(store);
@@ -514,7 +515,7 @@ pg_conn_lost(struct zes_store *store, enum zes_store_status status,
     const char *sqlstate, const char *reason)
 {
 	struct zes_store_job	*job;
-	char			*why, ss[6];
+	char			*why, ss[6], q[600];
 
 	if (store->conn == NULL)
 		return;
@@ -525,7 +526,7 @@ pg_conn_lost(struct zes_store *store, enum zes_store_status status,
 	why = pg_strdup_trim(reason);
 	(void)snprintf(ss, sizeof(ss), "%s", sqlstate != NULL ? sqlstate : "");
 	zes_log_warn(PG_MOD, "db_lost", "app=%s reason=%s", pg_app(store),
-	    why);
+	    zes_log_quote(q, sizeof(q), why, 500));
 	pg_conn_close(store);
 	store->up = 0;
 
@@ -567,13 +568,13 @@ static void
 pg_notice_cb(void *arg, const char *message)
 {
 	struct zes_store	*store = arg;
-	char			*msg;
+	char			*msg, q[600];
 
 	if (!zes_log_enabled(ZES_LOG_DEBUG))
 		return;
 	msg = pg_strdup_trim(message);
 	zes_log_debug(PG_MOD, "db_notice", "app=%s message=%s", pg_app(store),
-	    msg);
+	    zes_log_quote(q, sizeof(q), msg, 500));
 	free(msg);
 }
 
