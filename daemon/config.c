@@ -128,6 +128,8 @@ cfg_parse_listen(struct zes_config *cfg, const char *value, const char **why)
 	unsigned char	 addr[16];
 	int		 rc = 0;
 
+	/* Cleared whole, so that configs compare equal by memcmp when their addresses do. */
+	memset(cfg->listen, 0, sizeof(cfg->listen));
 	cfg->nlisten = 0;
 	copy = xstrdup(value);
 	for (item = strtok_r(copy, ",", &save); item != NULL;

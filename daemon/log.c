@@ -23,9 +23,17 @@ static _Atomic int	 log_format = ZES_LOG_TEXT;
 
 static const char *const log_level_names[] = { "debug", "info", "warn", "error" };
 
+/*
+ * A line being built.  `limit` keeps room for what closes a line, so that a
+ * JSON line cut short is still one valid object ending in "truncated":true.
+ */
+#define LOG_CLOSE_ROOM	32
+
 struct log_buf {
 	char	data[LOG_LINE_MAX];
 	size_t	len;
+	size_t	limit;
+	int	cut;		/* something did not fit */
 };
 
 static void	log_put(struct log_buf *, const char *, size_t);
@@ -97,8 +105,12 @@ zes_log_format_parse(const char *s, enum zes_log_format *out)
 static void
 log_put(struct log_buf *b, const char *s, size_t n)
 {
-	if (n > sizeof(b->data) - 2 - b->len)
-		n = sizeof(b->data) - 2 - b->len;
+	if (b->len > b->limit)
+		n = 0;
+	if (n > b->limit - b->len) {
+		n = b->limit - b->len;
+		b->cut = 1;
+	}
 	memcpy(b->data + b->len, s, n);
 	b->len += n;
 }
@@ -168,7 +180,7 @@ log_fields(struct log_buf *b, const char *msg, int json)
 	const char	*p = msg, *k, *v;
 	size_t		 klen, vlen;
 	char		 unq[LOG_LINE_MAX], bare[LOG_LINE_MAX];
-	size_t		 ulen, blen = 0;
+	size_t		 ulen, blen = 0, mark;
 	int		 quoted;
 
 	while (*p != '\0') {
@@ -221,6 +233,7 @@ log_fields(struct log_buf *b, const char *msg, int json)
 			log_put(b, v, vlen);
 			continue;
 		}
+		mark = b->len;
 		log_put(b, ",", 1);
 		log_put_json_string(b, k, klen);
 		log_put(b, ":", 1);
@@ -232,10 +245,17 @@ log_fields(struct log_buf *b, const char *msg, int json)
 			log_put(b, v, vlen);
 		else
 			log_put_json_string(b, v, vlen);
+		if (b->cut) {		/* drop the member that did not fit */
+			b->len = mark;
+			return;
+		}
 	}
 	if (json && blen > 0) {
+		mark = b->len;
 		log_puts(b, ",\"msg\":");
 		log_put_json_string(b, bare, blen);
+		if (b->cut)
+			b->len = mark;
 	}
 }
 
@@ -265,6 +285,8 @@ zes_log_event(enum zes_log_level level, const char *module, const char *rid,
 	snprintf(ts + off, sizeof(ts) - off, ".%03ldZ", now.tv_nsec / 1000000);
 
 	b.len = 0;
+	b.cut = 0;
+	b.limit = sizeof(b.data) - LOG_CLOSE_ROOM;
 	if (json) {
 		log_puts(&b, "{\"ts\":\"");
 		log_puts(&b, ts);
@@ -279,6 +301,9 @@ zes_log_event(enum zes_log_level level, const char *module, const char *rid,
 			log_put_json_string(&b, rid, strlen(rid));
 		}
 		log_fields(&b, msg, 1);
+		b.limit = sizeof(b.data) - 2;
+		if (b.cut)
+			log_puts(&b, ",\"truncated\":true");
 		log_puts(&b, "}");
 	} else {
 		log_puts(&b, ts);
@@ -293,6 +318,9 @@ zes_log_event(enum zes_log_level level, const char *module, const char *rid,
 			log_puts(&b, rid);
 		}
 		log_fields(&b, msg, 0);
+		b.limit = sizeof(b.data) - 2;
+		if (b.cut)
+			log_puts(&b, " truncated=true");
 	}
 	b.data[b.len++] = '\n';
 	off = 0;
@@ -319,8 +347,11 @@ zes_log_quote(char *buf, size_t size, const char *s, size_t maxlen)
 	buf[o++] = '"';
 	for (i = 0; s != NULL && s[i] != '\0'; i++) {
 		unsigned char c = (unsigned char)s[i];
+		size_t w = (c == '"' || c == '\\') ? 2 :
+		    (c < 0x20 || c >= 0x7f) ? 4 : 1;
 
-		if (i >= maxlen || o + 6 >= size) {
+		/* After this byte there must be room for "...", quote and NUL (5). */
+		if (i >= maxlen || o + w + (s[i + 1] == '\0' ? 2 : 5) >= size) {
 			memcpy(buf + o, "...", 3);
 			o += 3;
 			break;

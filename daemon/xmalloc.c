@@ -1,5 +1,6 @@
 /* Allocators that never return NULL, and bounded number parsing. */
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -100,8 +101,9 @@ zes_strtonum(const char *s, long long min, long long max, long long *out,
 	long long	 v;
 
 	*errstr = NULL;
-	if (s == NULL || *s == '\0' || *s == ' ' || *s == '+' ||
-	    (*s == '-' && min >= 0)) {
+	/* Digits only, with a minus sign where negatives are allowed: strtoll alone would take white space and '+'. */
+	if (s == NULL || !(isdigit((unsigned char)s[0]) ||
+	    (s[0] == '-' && min < 0 && isdigit((unsigned char)s[1])))) {
 		*errstr = "invalid";
 		return -1;
 	}

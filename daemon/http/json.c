@@ -22,7 +22,7 @@ struct scan {
 };
 
 static void	scan_ws(struct scan *);
-static int	scan_string(struct scan *, char *, size_t);
+static int	scan_string(struct scan *, const char **, size_t *);
 static void	scan_value(struct scan *, char *, size_t, int);
 static void	scan_object(struct scan *, char *, size_t, int);
 static void	scan_array(struct scan *, char *, size_t, int);
@@ -36,31 +36,25 @@ scan_ws(struct scan *s)
 		s->p++;
 }
 
-/* Read a string literal; its raw bytes (escapes kept) into out. */
+/*
+ * Read a string literal; *raw and *rawlen give its bytes as written (escapes
+ * kept, quotes dropped), pointing into the input.
+ */
 static int
-scan_string(struct scan *s, char *out, size_t size)
+scan_string(struct scan *s, const char **raw, size_t *rawlen)
 {
-	size_t	n = 0;
-
 	if (s->p >= s->end || *s->p != '"')
 		return -1;
-	s->p++;
+	*raw = ++s->p;
 	while (s->p < s->end && *s->p != '"') {
-		if (*s->p == '\\') {
-			if (n + 1 < size)
-				out[n++] = *s->p;
+		if (*s->p == '\\')
 			s->p++;
-			if (s->p >= s->end)
-				return -1;
-		}
-		if (n + 1 < size)
-			out[n++] = *s->p;
 		s->p++;
 	}
 	if (s->p >= s->end)
 		return -1;
+	*rawlen = (size_t)(s->p - *raw);
 	s->p++;
-	out[n] = '\0';
 	return 0;
 }
 
@@ -68,7 +62,8 @@ scan_string(struct scan *s, char *out, size_t size)
 static void
 scan_value(struct scan *s, char *path, size_t size, int depth)
 {
-	char	tmp[8];
+	const char	*raw;
+	size_t		 rawlen;
 
 	scan_ws(s);
 	if (s->p >= s->end || depth > JSON_SCAN_DEPTH) {
@@ -80,7 +75,7 @@ scan_value(struct scan *s, char *path, size_t size, int depth)
 	else if (*s->p == '[')
 		scan_array(s, path, size, depth + 1);
 	else if (*s->p == '"') {
-		if (scan_string(s, tmp, sizeof(tmp)) != 0)
+		if (scan_string(s, &raw, &rawlen) != 0)
 			s->failed = 1;
 	} else {
 		while (s->p < s->end && *s->p != ',' && *s->p != '}' &&
@@ -90,14 +85,17 @@ scan_value(struct scan *s, char *path, size_t size, int depth)
 	}
 }
 
-/* Scan an object, reporting keys seen twice. */
+/* Scan an object, reporting each key seen more than once (once per key). */
 static void
 scan_object(struct scan *s, char *path, size_t size, int depth)
 {
-	char	 keys[JSON_SCAN_KEYS][64];
-	char	 key[256];
-	size_t	 nkeys = 0, i, plen = strlen(path);
-	int	 dup, reported;
+	struct {
+		const char	*raw;
+		size_t		 len;
+		int		 reported;
+	}		 keys[JSON_SCAN_KEYS];
+	const char	*raw;
+	size_t		 rawlen, nkeys = 0, i, plen = strlen(path);
 
 	s->p++;
 	scan_ws(s);
@@ -107,32 +105,25 @@ scan_object(struct scan *s, char *path, size_t size, int depth)
 	}
 	while (!s->failed) {
 		scan_ws(s);
-		if (scan_string(s, key, sizeof(key)) != 0) {
+		if (scan_string(s, &raw, &rawlen) != 0) {
 			s->failed = 1;
 			return;
 		}
-		dup = 0;
-		reported = 0;
-		for (i = 0; i < nkeys; i++) {
-			if (strncmp(keys[i], key, sizeof(keys[i]) - 1) == 0) {
-				dup = 1;
+		snprintf(path + plen, size - plen, "%s%.*s", plen ? "." : "",
+		    (int)(rawlen < 200 ? rawlen : 200), raw);
+		for (i = 0; i < nkeys; i++)
+			if (keys[i].len == rawlen &&
+			    memcmp(keys[i].raw, raw, rawlen) == 0)
 				break;
-			}
-		}
-		/* Report a key once, however often it repeats. */
-		if (dup && keys[i][sizeof(keys[i]) - 1] == '\0') {
-			keys[i][sizeof(keys[i]) - 1] = 1;
-			reported = 1;
-		}
-		if (!dup && nkeys < JSON_SCAN_KEYS) {
-			snprintf(keys[nkeys], sizeof(keys[nkeys]), "%.62s", key);
-			keys[nkeys][sizeof(keys[nkeys]) - 1] = '\0';
-			nkeys++;
-		}
-		snprintf(path + plen, size - plen, "%s%s", plen ? "." : "", key);
-		if (reported) {
+		if (i < nkeys && !keys[i].reported) {
+			keys[i].reported = 1;
 			s->found++;
 			s->fn(path, s->arg);
+		} else if (i == nkeys && nkeys < JSON_SCAN_KEYS) {
+			keys[nkeys].raw = raw;
+			keys[nkeys].len = rawlen;
+			keys[nkeys].reported = 0;
+			nkeys++;
 		}
 		scan_ws(s);
 		if (s->p >= s->end || *s->p != ':') {
