@@ -325,8 +325,9 @@ server_request_cb(struct evhttp_request *ev, void *arg)
 	}
 
 	r->deadline = evtimer_new(w->base, server_deadline_cb, r);
-	r->timeout_ms = r->route->timeout_ms ? r->route->timeout_ms :
-	    r->cfg->request_timeout_ms;
+	r->timeout_ms = r->cfg->request_timeout_ms;
+	if (r->route->timeout_ms != 0 && r->route->timeout_ms < r->timeout_ms)
+		r->timeout_ms = r->route->timeout_ms;
 	tv.tv_sec = r->timeout_ms / 1000;
 	tv.tv_usec = (r->timeout_ms % 1000) * 1000;
 	evtimer_add(r->deadline, &tv);

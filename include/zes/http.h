@@ -37,7 +37,7 @@ struct zes_route {
 	enum zes_body		 body;
 	unsigned		 body_factor;	/* max body = max_body_bytes * factor (0 means 1) */
 	int			 cors_any;	/* Access-Control-Allow-Origin: * */
-	unsigned		 timeout_ms;	/* own deadline; 0: request_timeout_ms */
+	unsigned		 timeout_ms;	/* caps request_timeout_ms for this route; 0: no cap */
 	zes_handler_fn		*handler;
 };
 
