@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Build zesd and run it in the foreground on http://127.0.0.1:8080 against a
+# private PostgreSQL cluster (build/pgdata, port 54329), with one demo token
+# per role kept in build/demo-tokens.env.  Ctrl-C (or SIGTERM) stops zesd and
+# then the cluster.  Running it again reuses the build, the cluster and the
+# tokens (new ones are made when the old ones are gone or revoked).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+BUILD=$ROOT/build
+PGDATA_DIR=$BUILD/pgdata
+PGPORT=54329
+LISTEN=127.0.0.1:8080
+TOKENS=$BUILD/demo-tokens.env
+CONF=$BUILD/zesd.conf
+ROLES=(desk assessor enforcement admin auditor)
+
+say() { echo "run.sh: $*" >&2; }
+
+# Install what is missing (nothing when all is there: fast and offline-friendly).
+PKGS=(build-essential cmake pkg-config libevent-dev libpq-dev libssl-dev libjansson-dev
+	libcmocka-dev postgresql postgresql-client curl)
+missing=()
+for p in "${PKGS[@]}"; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[ "$st" = "install ok installed" ] || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	SUDO=
+	[ "$(id -u)" = 0 ] || SUDO=sudo
+	mkdir -p "$BUILD/log"
+	APTLOG=$BUILD/log/apt.log
+	say "installing ${missing[*]} (log: $APTLOG)"
+	export DEBIAN_FRONTEND=noninteractive
+	apt_install() { $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null >>"$APTLOG" 2>&1; }
+	if [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -e '^lock$' -e '^partial$' || true)" ]; then
+		$SUDO apt-get update -q >>"$APTLOG" 2>&1 || true
+	fi
+	if ! apt_install; then
+		$SUDO apt-get update -q >>"$APTLOG" 2>&1 || true
+		apt_install || { tail -n 20 "$APTLOG" >&2; say "apt-get install failed"; exit 1; }
+	fi
+fi
+
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZES_SANITIZE=OFF >/dev/null
+cmake --build "$BUILD" -j"$(nproc)"
+
+# The cluster goes down whenever this script ends, however it ends.
+cleanup() {
+	trap - EXIT INT TERM
+	"$ROOT/scripts/pg.sh" stop "$PGDATA_DIR" || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+"$ROOT/scripts/pg.sh" start "$PGDATA_DIR" "$PGPORT"
+DBURL=$("$ROOT/scripts/pg.sh" url "$PGDATA_DIR" "$PGPORT")
+export ZES_SCHEMA_DIR=$ROOT/schema
+ctl() { "$BUILD/zesctl" --database-url "$DBURL" "$@"; }
+ctl migrate
+
+# Tokens: reuse those of build/demo-tokens.env while `token list` still shows
+# each of them unrevoked; otherwise revoke what is left and make a new set.
+token_live() {	# name: 0 when `token list` shows it with REVOKED_AT "-"
+	printf '%s\n' "$LIST" | awk -v n="$1" '
+		NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "NAME") c = i; if ($i == "REVOKED_AT") r = i }; next }
+		c && r && $c == n && $r == "-" { found = 1 }
+		END { exit !found }'
+}
+reuse=0
+if [ -f "$TOKENS" ]; then
+	# shellcheck disable=SC1090
+	. "$TOKENS"
+	LIST=$(ctl token list)
+	reuse=1
+	for r in "${ROLES[@]}"; do
+		n=ZES_DEMO_${r^^}_NAME
+		if [ -z "${!n:-}" ] || ! token_live "${!n}"; then
+			reuse=0
+		fi
+	done
+	if [ "$reuse" = 0 ]; then
+		say "the demo tokens in $TOKENS are gone or revoked: making new ones"
+		for r in "${ROLES[@]}"; do
+			n=ZES_DEMO_${r^^}_NAME
+			[ -n "${!n:-}" ] && token_live "${!n}" && ctl token revoke "${!n}" >/dev/null
+		done
+	fi
+fi
+if [ "$reuse" = 0 ]; then
+	suffix=$(date +%Y%m%d%H%M%S)-$(printf %04x $((RANDOM % 65536)))
+	tmp=$(mktemp "$BUILD/demo-tokens.XXXXXX")	# mode 600
+	{
+		echo "# Demo tokens made by scripts/run.sh; secrets: keep this file mode 600."
+		for r in "${ROLES[@]}"; do
+			name=demo-$r-$suffix
+			args=(--role "$r" --name "$name")
+			[ "$r" = assessor ] && args+=(--municipality GM0599)
+			tok=$(ctl token create "${args[@]}")
+			echo "ZES_DEMO_${r^^}_NAME=$name"
+			echo "ZES_DEMO_${r^^}_TOKEN=$tok"
+		done
+	} >"$tmp"
+	chmod 600 "$tmp"
+	mv -f "$tmp" "$TOKENS"
+	# shellcheck disable=SC1090
+	. "$TOKENS"
+fi
+chmod 600 "$TOKENS"
+
+umask 077
+cat >"$CONF" <<EOF
+# Written by scripts/run.sh; rewritten on every run.
+listen = $LISTEN
+database_url = $DBURL
+log_format = text
+log_level = info
+EOF
+[ -d "$ROOT/rules" ] && echo "rules_dir = $ROOT/rules" >>"$CONF"
+
+URL=http://$LISTEN
+cat <<EOF
+
+zesd is starting on $URL (config $CONF, tokens in $TOKENS).
+Try, in another shell:
+
+  . $TOKENS
+  curl -i $URL/healthz
+  curl -i $URL/readyz
+  curl -s $URL/metrics
+  curl -s $URL/v1/openapi.json
+  curl -H "Authorization: Bearer \$ZES_DEMO_AUDITOR_TOKEN" $URL/v1/audit-entries
+  curl -H "Authorization: Bearer \$ZES_DEMO_AUDITOR_TOKEN" $URL/v1/audit-verification
+
+The other roles: \$ZES_DEMO_DESK_TOKEN, \$ZES_DEMO_ASSESSOR_TOKEN (GM0599),
+\$ZES_DEMO_ENFORCEMENT_TOKEN, \$ZES_DEMO_ADMIN_TOKEN.  Ctrl-C stops zesd and the database.
+
+EOF
+
+# zesd runs as a child so that the traps still run: Ctrl-C or SIGTERM to this
+# script is passed on to zesd as SIGTERM (its graceful stop), then the
+# cluster stops.
+"$BUILD/zesd" --config "$CONF" &
+ZPID=$!
+trap 'kill -TERM "$ZPID" 2>/dev/null || true' INT TERM
+while :; do
+	rc=0
+	wait "$ZPID" || rc=$?
+	# A trapped signal interrupts wait (status > 128) while zesd still runs.
+	if [ "$rc" -gt 128 ] && kill -0 "$ZPID" 2>/dev/null; then
+		continue
+	fi
+	break
+done
+exit "$rc"

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Build zesd with AddressSanitizer and UBSan into build-test/, start a private
+# PostgreSQL cluster for the integration tests, and run every test with ctest.
+# ctest's summary is the last thing printed; the exit status is ctest's.
+# Running it again reuses the build and the cluster directory (a cluster left
+# running by a killed run is stopped first).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+BUILD=$ROOT/build-test
+PGDATA_DIR=$BUILD/pgdata
+PG=$ROOT/scripts/pg.sh
+
+say() { echo "test.sh: $*" >&2; }
+
+# Install what is missing (nothing when all is there: fast and offline-friendly).
+PKGS=(build-essential cmake pkg-config libevent-dev libpq-dev libssl-dev libjansson-dev
+	libcmocka-dev postgresql postgresql-client curl python3-pytest tzdata)
+command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
+missing=()
+for p in "${PKGS[@]}"; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[ "$st" = "install ok installed" ] || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	SUDO=
+	[ "$(id -u)" = 0 ] || SUDO=sudo
+	mkdir -p "$BUILD/log"
+	APTLOG=$BUILD/log/apt.log
+	say "installing ${missing[*]} (log: $APTLOG)"
+	export DEBIAN_FRONTEND=noninteractive
+	apt_install() { $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null >>"$APTLOG" 2>&1; }
+	if [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -e '^lock$' -e '^partial$' || true)" ]; then
+		$SUDO apt-get update -q >>"$APTLOG" 2>&1 || true
+	fi
+	if ! apt_install; then
+		$SUDO apt-get update -q >>"$APTLOG" 2>&1 || true
+		apt_install || { tail -n 20 "$APTLOG" >&2; say "apt-get install failed"; exit 1; }
+	fi
+fi
+
+cmake -S "$ROOT" -B "$BUILD" -DZES_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build "$BUILD" -j2
+
+# Pre-install Spectral (the lint itself is a ctest test).
+mkdir -p "$BUILD/log"
+if [ -x "$ROOT/scripts/lint-openapi.sh" ]; then
+	"$ROOT/scripts/lint-openapi.sh" "$BUILD/tools" >"$BUILD/log/lint-openapi.log" 2>&1 ||
+		say "lint-openapi.sh failed; see $BUILD/log/lint-openapi.log"
+fi
+
+# The cluster: stop whatever a killed run left, start on a free port.  From
+# here on, every exit stops it, with its output in a log so that ctest's
+# summary stays the last lines printed.
+PGLOG=$BUILD/log/pg.log
+"$PG" stop "$PGDATA_DIR" >"$PGLOG" 2>&1 || true
+trap '"$PG" stop "$PGDATA_DIR" >>"$PGLOG" 2>&1 || true' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+if ! PG_FAST=1 "$PG" start "$PGDATA_DIR" "$PORT" >>"$PGLOG" 2>&1; then
+	# A throw-away cluster (fsync off) may not survive a crash: make a new one.
+	say "the test cluster did not start; recreating it (see $PGLOG)"
+	"$PG" destroy "$PGDATA_DIR" >>"$PGLOG" 2>&1 || true
+	if ! PG_FAST=1 "$PG" start "$PGDATA_DIR" "$PORT" >>"$PGLOG" 2>&1; then
+		tail -n 30 "$PGLOG" >&2
+		exit 1
+	fi
+fi
+eval "$("$PG" env "$PGDATA_DIR" "$PORT")"
+# Databases that killed runs left behind.
+"$ZES_TEST_PGBIN/psql" -X -q -tA -h "$ZES_TEST_PGHOST" -p "$ZES_TEST_PGPORT" -U postgres -d postgres \
+	-c "SELECT quote_ident(datname) FROM pg_database WHERE datname LIKE 'zt\_%'" |
+	while read -r db; do
+		"$ZES_TEST_PGBIN/psql" -X -q -h "$ZES_TEST_PGHOST" -p "$ZES_TEST_PGPORT" -U postgres \
+			-d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >>"$PGLOG" 2>&1 || true
+	done
+
+rc=0
+ctest --test-dir "$BUILD" --output-on-failure || rc=$?
+exit "$rc"
