@@ -124,18 +124,24 @@ URL=http://$LISTEN
 cat <<EOF
 
 zesd is starting on $URL (config $CONF, tokens in $TOKENS).
-Try, in another shell:
+Try, in another shell (demo tokens; they are also in $TOKENS):
 
-  . $TOKENS
   curl -i $URL/healthz
   curl -i $URL/readyz
   curl -s $URL/metrics
   curl -s $URL/v1/openapi.json
-  curl -H "Authorization: Bearer \$ZES_DEMO_AUDITOR_TOKEN" $URL/v1/audit-entries
-  curl -H "Authorization: Bearer \$ZES_DEMO_AUDITOR_TOKEN" $URL/v1/audit-verification
+  curl -s -H "Authorization: Bearer $ZES_DEMO_AUDITOR_TOKEN" $URL/v1/audit-entries
+  curl -s -H "Authorization: Bearer $ZES_DEMO_AUDITOR_TOKEN" $URL/v1/audit-verification
+  curl -s -H "Authorization: Bearer $ZES_DEMO_DESK_TOKEN" $URL/v1/audit-entries   # 403: desk may not
 
-The other roles: \$ZES_DEMO_DESK_TOKEN, \$ZES_DEMO_ASSESSOR_TOKEN (GM0599),
-\$ZES_DEMO_ENFORCEMENT_TOKEN, \$ZES_DEMO_ADMIN_TOKEN.  Ctrl-C stops zesd and the database.
+Tokens per role:
+  desk         $ZES_DEMO_DESK_TOKEN
+  assessor     $ZES_DEMO_ASSESSOR_TOKEN (GM0599)
+  enforcement  $ZES_DEMO_ENFORCEMENT_TOKEN
+  admin        $ZES_DEMO_ADMIN_TOKEN
+  auditor      $ZES_DEMO_AUDITOR_TOKEN
+
+Ctrl-C stops zesd and the database.
 
 EOF
 
