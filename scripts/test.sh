@@ -16,7 +16,7 @@ say() { echo "test.sh: $*" >&2; }
 
 # Install what is missing (nothing when all is there: fast and offline-friendly).
 PKGS=(build-essential cmake pkg-config libevent-dev libpq-dev libssl-dev libjansson-dev
-	libcmocka-dev postgresql postgresql-client curl python3-pytest tzdata)
+	libcmocka-dev postgresql postgresql-client curl python3-pytest python3-jsonschema tzdata)
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 missing=()
 for p in "${PKGS[@]}"; do

@@ -74,7 +74,7 @@ void	zes_vehicle_profile(const struct zes_vehicle *, const struct zes_national *
 struct zes_exemption {
 	uint8_t		 id[16];		/* uuid */
 	char		 type[ZES_GROUND_LEN];
-	char		 issuer[8];		/* "national" or GMnnnn */
+	char		 issuer[16];		/* "national" or GMnnnn */
 	int64_t		 valid_from;		/* instant, inclusive */
 	int64_t		 valid_until;		/* instant, exclusive */
 	int64_t		 granted_at;		/* instant */

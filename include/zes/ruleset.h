@@ -164,7 +164,7 @@ struct zes_zone_period {
 
 /* One loaded file: what GET /v1/rule-sets shows and decisions record. */
 struct zes_ruleset_info {
-	char		 issuer[8];			/* "national" or GMnnnn */
+	char		 issuer[16];			/* "national" or GMnnnn */
 	const char	*name;
 	const char	*version;
 	char		 sha256[65];			/* lower-case hex of the file's bytes */
