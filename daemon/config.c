@@ -81,6 +81,10 @@ static const struct cfg_key cfg_keys[] = {
 	  "database jobs a worker queues before answering 503" },
 	{ "token_refresh_ms", CFG_UINT, OFF(token_refresh_ms), "250", 50, 60000, 0,
 	  "how often the token cache looks for created or revoked tokens" },
+	{ "index_poll_ms", CFG_UINT, OFF(index_poll_ms), "200", 10, 60000, 0,
+	  "how often the access index looks at change_log besides NOTIFY (the only way on a replica)" },
+	{ "index_max_overlay", CFG_UINT, OFF(index_max_overlay), "4096", 1, 1000000, 0,
+	  "plates whose exemptions changed before the index merges them into a new base" },
 	{ "port_file", CFG_STRING, OFF(port_file), "", 0, 0, 0,
 	  "file to write the bound port to, once listening (for tests)" },
 };

@@ -19,6 +19,9 @@
 #include <jansson.h>
 
 #include "zes/auth.h"
+#include "zes/builder.h"
+#include "zes/rulesdir.h"
+#include "zes/signing.h"
 #include "zes/config.h"
 #include "zes/log.h"
 #include "zes/router.h"
@@ -46,6 +49,7 @@ static void	main_token_timer_cb(evutil_socket_t, short, void *);
 static void	main_token_version_cb(const struct zes_store_result *, void *);
 static void	main_token_load_cb(const struct zes_store_result *, void *);
 static void	main_store_state_cb(struct zes_store *, int, void *);
+static struct zes_rules *main_load_rules(const char *);
 static void	main_libevent_log_cb(int, const char *);
 static void	main_write_port_file(struct main_state *);
 
@@ -94,6 +98,7 @@ main_hup_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct main_state	*m = arg;
 	struct zes_config	*fresh, *next;
+	struct zes_rules	*rules;
 	char			*err = NULL, *restart, q[600];
 
 	(void)sig;
@@ -116,7 +121,40 @@ main_hup_cb(evutil_socket_t sig, short what, void *arg)
 	zes_log_set_level(next->log_level);
 	zes_log_set_format(next->log_format);
 	zes_server_publish_config(&m->srv, next);
+	if ((rules = main_load_rules(m->srv.cfg->rules_dir)) != NULL) {
+		zes_server_publish_rules(&m->srv, rules);
+		zes_builder_set_rules(m->srv.builder, rules);
+		zes_rules_unref(rules);
+	} else
+		zes_log_error("main", "rules_kept", "reason=\"the rules folder has errors\"");
 	zes_log_info("main", "reloaded", "log_level=%d", (int)next->log_level);
+}
+
+/*
+ * Load the rules folder.  On failure every error is logged and NULL
+ * returned: the caller keeps the rules in force (or stops at start-up).
+ */
+static struct zes_rules *
+main_load_rules(const char *dir)
+{
+	struct zes_rule_errors	 errs = { NULL, 0 };
+	struct zes_rules	*rules;
+	char			 q1[600], q2[600];
+	size_t			 i;
+
+	if ((rules = zes_rules_load_dir(dir, &errs)) != NULL) {
+		zes_log_info("main", "rules_loaded", "dir=%s municipalities=%zu "
+		    "national_version=%s", zes_log_quote(q1, sizeof(q1), dir, 400),
+		    rules->nmunis, zes_log_quote(q2, sizeof(q2),
+		    rules->national_info.version, 100));
+		return rules;
+	}
+	for (i = 0; i < errs.n; i++)
+		zes_log_error("main", "rules_invalid", "where=%s error=%s",
+		    zes_log_quote(q1, sizeof(q1), errs.v[i].where, 400),
+		    zes_log_quote(q2, sizeof(q2), errs.v[i].message, 400));
+	zes_rule_errors_free(&errs);
+	return NULL;
 }
 
 /* The main thread's store connected or lost its connection. */
@@ -252,6 +290,7 @@ main(int argc, char *argv[])
 	};
 	struct main_state	 m;
 	struct zes_store_opts	 opts;
+	struct zes_builder_opts	 bopts;
 	struct timeval		 tv;
 	char			*err = NULL;
 	int			 ch, i;
@@ -284,6 +323,9 @@ main(int argc, char *argv[])
 	if (geteuid() == 0)
 		zes_log_warn("main", "running_as_root",
 		    "advice=\"run zesd as its own system user\"");
+	if (m.srv.cfg->signing_key[0] != '\0' &&
+	    (m.srv.signer = zes_signer_load(m.srv.cfg->signing_key, &err)) == NULL)
+		zes_fatal("%s", err);
 	if (m.srv.cfg->tls_cert[0] != '\0')
 		zes_fatal("tls_cert: TLS is not available in this version of zesd");
 
@@ -295,6 +337,10 @@ main(int argc, char *argv[])
 	json_object_seed(0);
 	pthread_mutex_init(&m.srv.lock, NULL);
 	zes_router_init();
+
+	if ((m.srv.rules = main_load_rules(m.srv.cfg->rules_dir)) == NULL)
+		zes_fatal("rules_dir: %s has errors (logged above)",
+		    m.srv.cfg->rules_dir);
 
 	if ((m.base = event_base_new()) == NULL)
 		zes_fatal("event_base_new failed");
@@ -323,6 +369,12 @@ main(int argc, char *argv[])
 	tv.tv_usec = (m.srv.cfg->token_refresh_ms % 1000) * 1000;
 	evtimer_add(m.token_timer, &tv);
 
+	memset(&bopts, 0, sizeof(bopts));
+	bopts.conninfo = m.srv.cfg->database_url;
+	bopts.poll_ms = m.srv.cfg->index_poll_ms;
+	bopts.max_overlay = m.srv.cfg->index_max_overlay;
+	bopts.statement_timeout_ms = m.srv.cfg->statement_timeout_ms;
+	m.srv.builder = zes_builder_start(&m.srv, &bopts, m.srv.rules);
 	zes_workers_start(&m.srv);
 	for (i = 0; i < m.srv.cfg->nlisten; i++)
 		zes_log_info("main", "listening", "address=%s port=%u workers=%u",
@@ -332,6 +384,8 @@ main(int argc, char *argv[])
 	event_base_dispatch(m.base);
 
 	/* Stopping: the workers drain; then everything is freed for the sanitizers. */
+	/* The builder first: it publishes to the workers. */
+	zes_builder_stop(m.srv.builder);
 	zes_workers_join(&m.srv);
 	if (m.token_job != NULL)
 		zes_store_abandon(m.token_job);
@@ -342,6 +396,9 @@ main(int argc, char *argv[])
 	event_free(m.token_timer);
 	event_base_free(m.base);
 	zes_tokens_unref(m.srv.tokens);
+	zes_index_unref(m.srv.index);
+	zes_signer_free(m.srv.signer);
+	zes_rules_unref(m.srv.rules);
 	zes_config_unref(m.srv.cfg);
 	free(m.token_version);
 	free(m.pending_version);

@@ -122,6 +122,7 @@ zes_workers_create(struct zes_server *srv, char **err)
 			return -1;
 		}
 		w->cfg = zes_config_ref(srv->cfg);
+		w->rules = srv->rules ? zes_rules_ref(srv->rules) : NULL;
 		w->metrics = zes_metrics_new();
 		w->notify = event_new(w->base, -1, 0, worker_notify_cb, w);
 		w->stats_timer = event_new(w->base, -1, EV_PERSIST,
@@ -220,6 +221,34 @@ zes_server_publish_tokens(struct zes_server *srv, struct zes_tokens *t)
 	zes_workers_notify(srv);
 }
 
+/* Publish rules (the caller keeps its reference). */
+void
+zes_server_publish_rules(struct zes_server *srv, struct zes_rules *rules)
+{
+	struct zes_rules	*old;
+
+	pthread_mutex_lock(&srv->lock);
+	old = srv->rules;
+	srv->rules = zes_rules_ref(rules);
+	pthread_mutex_unlock(&srv->lock);
+	zes_rules_unref(old);
+	zes_workers_notify(srv);
+}
+
+/* Publish an index snapshot (the caller keeps its reference); any thread. */
+void
+zes_server_publish_index(struct zes_server *srv, struct zes_index *x)
+{
+	struct zes_index	*old;
+
+	pthread_mutex_lock(&srv->lock);
+	old = srv->index;
+	srv->index = zes_index_ref(x);
+	pthread_mutex_unlock(&srv->lock);
+	zes_index_unref(old);
+	zes_workers_notify(srv);
+}
+
 /* Worker: pick up what the main thread published. */
 static void
 worker_notify_cb(evutil_socket_t fd, short what, void *arg)
@@ -228,6 +257,8 @@ worker_notify_cb(evutil_socket_t fd, short what, void *arg)
 	struct zes_server	*srv = w->srv;
 	struct zes_config	*oldcfg = NULL;
 	struct zes_tokens	*oldtok = NULL;
+	struct zes_rules	*oldrules = NULL;
+	struct zes_index	*oldidx = NULL;
 	struct timeval		 tv = { 0, WORKER_DRAIN_MS * 1000 };
 
 	(void)fd;
@@ -241,9 +272,19 @@ worker_notify_cb(evutil_socket_t fd, short what, void *arg)
 		oldtok = w->tokens;
 		w->tokens = srv->tokens ? zes_tokens_ref(srv->tokens) : NULL;
 	}
+	if (w->rules != srv->rules) {
+		oldrules = w->rules;
+		w->rules = srv->rules ? zes_rules_ref(srv->rules) : NULL;
+	}
+	if (w->index != srv->index) {
+		oldidx = w->index;
+		w->index = srv->index ? zes_index_ref(srv->index) : NULL;
+	}
 	pthread_mutex_unlock(&srv->lock);
 	zes_config_unref(oldcfg);
 	zes_tokens_unref(oldtok);
+	zes_rules_unref(oldrules);
+	zes_index_unref(oldidx);
 
 	if (atomic_load(&srv->stopping) && !w->stopping) {
 		w->stopping = 1;
@@ -332,6 +373,8 @@ zes_workers_join(struct zes_server *srv)
 		zes_metrics_free(w->metrics);
 		zes_config_unref(w->cfg);
 		zes_tokens_unref(w->tokens);
+		zes_rules_unref(w->rules);
+		zes_index_unref(w->index);
 		if (w->base != NULL)
 			event_base_free(w->base);
 	}

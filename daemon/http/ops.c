@@ -7,7 +7,9 @@
 
 #include <event2/buffer.h>
 
+#include "zes/builder.h"
 #include "zes/http.h"
+#include "zes/index.h"
 #include "zes/routes.h"
 #include "zes/store.h"
 #include "zes/worker.h"
@@ -77,10 +79,62 @@ ops_readyz(struct zes_req *r)
 		zes_http_unavailable(r, "the token cache is not loaded yet");
 		return;
 	}
+	if (r->w->index == NULL) {
+		zes_http_unavailable(r, "the access index is not loaded yet");
+		return;
+	}
 	r->job = zes_store_query(r->w->store, ops_readyz_sql, 0, NULL,
 	    ops_readyz_done, r);
 	if (r->job == NULL)
 		zes_http_unavailable(r, "the database is unavailable");
+}
+
+/* The access index's figures, in Prometheus text. */
+static void
+ops_metrics_index(struct evbuffer *buf, struct zes_worker *w)
+{
+	struct zes_index_stats		st;
+	struct zes_builder_stats	bs;
+
+	memset(&st, 0, sizeof(st));
+	if (w->index != NULL)
+		zes_index_get_stats(w->index, &st);
+	zes_builder_get_stats(w->srv->builder, &bs);
+	evbuffer_add_printf(buf,
+	    "# HELP zes_index_ready 1 once the first access index snapshot is live.\n"
+	    "# TYPE zes_index_ready gauge\n"
+	    "zes_index_ready %d\n"
+	    "# HELP zes_index_vehicles Vehicles in the access index.\n"
+	    "# TYPE zes_index_vehicles gauge\n"
+	    "zes_index_vehicles %zu\n"
+	    "# HELP zes_index_profiles Distinct vehicle profiles the vehicles share.\n"
+	    "# TYPE zes_index_profiles gauge\n"
+	    "zes_index_profiles %zu\n"
+	    "# HELP zes_index_exemptions Exemptions in the access index.\n"
+	    "# TYPE zes_index_exemptions gauge\n"
+	    "zes_index_exemptions %zu\n"
+	    "# HELP zes_index_bytes Memory of the access index's tables.\n"
+	    "# TYPE zes_index_bytes gauge\n"
+	    "zes_index_bytes %zu\n"
+	    "# HELP zes_index_seq The last change_log seq the index applied.\n"
+	    "# TYPE zes_index_seq gauge\n"
+	    "zes_index_seq %lld\n"
+	    "# HELP zes_index_lag_seconds From the commit of the last change applied to its publication.\n"
+	    "# TYPE zes_index_lag_seconds gauge\n"
+	    "zes_index_lag_seconds %.6f\n"
+	    "# HELP zes_index_build_seconds Duration of the last full load.\n"
+	    "# TYPE zes_index_build_seconds gauge\n"
+	    "zes_index_build_seconds %.3f\n"
+	    "# HELP zes_index_deltas_total Batches of changes applied.\n"
+	    "# TYPE zes_index_deltas_total counter\n"
+	    "zes_index_deltas_total %llu\n"
+	    "# HELP zes_index_errors_total Database errors of the index builder.\n"
+	    "# TYPE zes_index_errors_total counter\n"
+	    "zes_index_errors_total %llu\n",
+	    w->index != NULL, st.vehicles, st.profiles, st.exemptions, st.bytes,
+	    (long long)bs.seq, bs.lag_seconds, bs.build_seconds,
+	    (unsigned long long)bs.deltas_total,
+	    (unsigned long long)bs.errors_total);
 }
 
 /* GET /metrics: every worker's counters merged. */
@@ -110,8 +164,10 @@ ops_metrics(struct zes_req *r)
 	x.tokens = zes_tokens_count(r->w->tokens);
 	x.ready = r->w->tokens != NULL && x.db_connected == x.db_connections &&
 	    !atomic_load(&srv->stopping);
+	x.ready = x.ready && r->w->index != NULL;
 	buf = evbuffer_new();
 	zes_metrics_render(buf, sets, i, &x);
+	ops_metrics_index(buf, r->w);
 	len = evbuffer_get_length(buf);
 	zes_http_reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8",
 	    evbuffer_pullup(buf, (ev_ssize_t)len), len);

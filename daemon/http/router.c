@@ -21,6 +21,9 @@ static size_t			 router_nroutes;
 static const struct zes_route *const router_tables[] = {
 	zes_routes_ops,
 	zes_routes_audit,
+	zes_routes_access,
+	zes_routes_reference,
+	zes_routes_signing,
 };
 
 static const struct {

@@ -38,6 +38,8 @@ struct zes_config {
 	unsigned		 db_connect_timeout_ms;
 	unsigned		 db_queue_max;
 	unsigned		 token_refresh_ms;	/* how often the token cache looks for changes */
+	unsigned		 index_poll_ms;
+	unsigned		 index_max_overlay;
 	char			*port_file;		/* where to write the bound port ("" none) */
 	enum zes_log_level	 log_level;
 	enum zes_log_format	 log_format;

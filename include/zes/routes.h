@@ -6,5 +6,8 @@
 
 extern const struct zes_route zes_routes_ops[];
 extern const struct zes_route zes_routes_audit[];
+extern const struct zes_route zes_routes_access[];
+extern const struct zes_route zes_routes_reference[];
+extern const struct zes_route zes_routes_signing[];
 
 #endif

@@ -13,6 +13,8 @@
 
 #include "zes/auth.h"
 #include "zes/config.h"
+#include "zes/index.h"
+#include "zes/ruleset.h"
 #include "zes/metrics.h"
 #include "zes/store.h"
 
@@ -21,6 +23,8 @@ struct event_base;
 struct evhttp;
 struct evhttp_bound_socket;
 struct zes_server;
+struct zes_builder;
+struct zes_signer;
 
 struct zes_worker {
 	unsigned			 id;
@@ -38,6 +42,8 @@ struct zes_worker {
 	struct timeval			 drain_since;	/* when stopping began */
 	struct zes_config		*cfg;		/* current (reference held) */
 	struct zes_tokens		*tokens;	/* current (reference held), NULL until loaded */
+	struct zes_rules		*rules;		/* current (reference held) */
+	struct zes_index		*index;		/* current (reference held), NULL until loaded */
 	unsigned			 inflight;	/* requests not yet answered */
 	struct event			*stats_timer;	/* copies the store's stats below each second */
 	atomic_uint			 db_connected;	/* written by this worker, read by any scrape */
@@ -54,6 +60,10 @@ struct zes_server {
 	pthread_mutex_t		 lock;		/* guards the published pointers below */
 	struct zes_config	*cfg;		/* latest config (reference held) */
 	struct zes_tokens	*tokens;	/* latest token set (reference held) or NULL */
+	struct zes_rules	*rules;		/* latest rules (reference held) */
+	struct zes_index	*index;		/* latest access index (reference held) or NULL */
+	struct zes_builder	*builder;	/* keeps the index current */
+	struct zes_signer	*signer;	/* signs access decisions, or NULL */
 	atomic_int		 stopping;	/* SIGTERM received */
 	struct zes_store	*store;		/* the main thread's own connection (token cache) */
 	atomic_uint		 main_db_connected;
@@ -79,6 +89,9 @@ void	zes_workers_join(struct zes_server *);
 /* Publish a new config / token set (takes over the caller's reference) and notify. */
 void	zes_server_publish_config(struct zes_server *, struct zes_config *);
 void	zes_server_publish_tokens(struct zes_server *, struct zes_tokens *);
+/* Publish rules / an index snapshot (a new reference is taken; the caller keeps its own). */
+void	zes_server_publish_rules(struct zes_server *, struct zes_rules *);
+void	zes_server_publish_index(struct zes_server *, struct zes_index *);
 
 /* Set up evhttp on a worker (daemon/http/server.c). */
 int	zes_http_setup(struct zes_worker *, char **err) ZES_MUSTCHECK;

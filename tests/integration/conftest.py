@@ -313,6 +313,7 @@ class Zesd:
             "port_file": self.port_file,
             "log_format": "json",
             "database_url": database_url,
+            "rules_dir": os.path.join(env.source_dir, "rules"),
         }
         self.config.update(config or {})
         self.environ = dict(environ or {})

@@ -708,7 +708,7 @@ test_usage(void **state)
 		"max_body_bytes", "log_level", "log_format", "max_header_bytes",
 		"read_timeout_ms", "request_timeout_ms", "statement_timeout_ms",
 		"shutdown_timeout_ms", "db_connect_timeout_ms", "db_queue_max",
-		"token_refresh_ms", "port_file",
+		"token_refresh_ms", "index_poll_ms", "index_max_overlay", "port_file",
 	};
 	char	*text = NULL;
 	size_t	 len = 0, i, lines = 0;

@@ -1,0 +1,231 @@
+/*
+ * Reference data: the municipalities with their zones and rule sets (from
+ * the rules in memory), and the vehicle register (POST /v1/vehicles/_search,
+ * read from the database and explained with the national rules).
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zes/admit.h"
+#include "zes/http.h"
+#include "zes/json.h"
+#include "zes/period.h"
+#include "zes/plate.h"
+#include "zes/routes.h"
+#include "zes/store.h"
+#include "zes/worker.h"
+#include "zes/xmalloc.h"
+
+static void	reference_municipalities(struct zes_req *);
+static void	reference_vehicles_search(struct zes_req *);
+
+const struct zes_route zes_routes_reference[] = {
+	{ .method = EVHTTP_REQ_GET, .path = "/v1/municipalities",
+	  .roles = ZES_ROLE_ANY, .handler = reference_municipalities },
+	{ .method = EVHTTP_REQ_POST, .path = "/v1/vehicles/_search",
+	  .roles = ZES_ROLE_DESK | ZES_ROLE_ASSESSOR | ZES_ROLE_ADMIN,
+	  .body = ZES_BODY_JSON, .handler = reference_vehicles_search },
+	{ 0 }
+};
+
+/* GET /v1/municipalities */
+static void
+reference_municipalities(struct zes_req *r)
+{
+	const struct zes_rules	*rules = r->w->rules;
+	json_t			*items;
+	char			 since[ZES_DATE_TEXT_LEN + 1];
+	size_t			 i;
+
+	if (zes_req_query_check(r, (const char *const[]){ NULL }) > 0) {
+		zes_http_invalid(r);
+		return;
+	}
+	if (rules == NULL) {
+		zes_http_unavailable(r, "the rules are not loaded");
+		return;
+	}
+	items = json_array();
+	for (i = 0; i < rules->nmunis; i++) {
+		const struct zes_municipality *m = &rules->munis[i];
+		json_t *zone = json_null();
+
+		if (m->has_zone && m->nperiods > 0) {
+			zes_date_format(m->periods[0].from_day, since);
+			zone = json_pack("{s:s}", "since", since);
+		}
+		json_array_append_new(items, json_pack("{s:s, s:s, s:o, s:{s:s, s:s}}",
+		    "code", m->code, "name", m->info->name, "zeZone", zone,
+		    "ruleSet", "version", m->info->version, "sha256", m->info->sha256));
+	}
+	zes_http_reply_json(r, 200, json_pack("{s:o}", "items", items));
+}
+
+/* The columns the search reads, in the order reference_vehicle_row() expects. */
+static const char reference_vehicle_sql[] =
+    "SELECT plate, coalesce(category, ''), coalesce(vehicle_type, ''),"
+    " lower(coalesce(body_description, '')), coalesce(body_type, ''),"
+    " coalesce(body_code, -1), coalesce(array_to_string(special_codes, ','), ''),"
+    " coalesce(array_to_json(fuel_names)::text, '[]'),"
+    " coalesce(array_to_json(fuel_classes)::text, '[]'),"
+    " coalesce((first_admission - date '1970-01-01')::text, ''),"
+    " coalesce(mass_kg, -1)"
+    " FROM vehicles WHERE plate = $1";
+
+/* A string of a JSON array element, "" when it is not one. */
+static const char *
+reference_str(const json_t *a, size_t i)
+{
+	const char	*s = json_string_value(json_array_get(a, i));
+
+	return s != NULL ? s : "";
+}
+
+/* A register row as a vehicle record. */
+static void
+reference_vehicle_row(const PGresult *res, struct zes_vehicle *v)
+{
+	json_t	*names, *classes;
+	char	*codes, *tok, *save = NULL;
+	size_t	 i;
+
+	memset(v, 0, sizeof(*v));
+	snprintf(v->plate, sizeof(v->plate), "%s", PQgetvalue(res, 0, 0));
+	snprintf(v->category, sizeof(v->category), "%s", PQgetvalue(res, 0, 1));
+	snprintf(v->vehicle_type, sizeof(v->vehicle_type), "%s", PQgetvalue(res, 0, 2));
+	snprintf(v->body_description, sizeof(v->body_description), "%s",
+	    PQgetvalue(res, 0, 3));
+	snprintf(v->body_type, sizeof(v->body_type), "%s", PQgetvalue(res, 0, 4));
+	v->body_code = atoi(PQgetvalue(res, 0, 5));
+	codes = xstrdup(PQgetvalue(res, 0, 6));
+	for (tok = strtok_r(codes, ",", &save); tok != NULL &&
+	    v->nspecial < ZES_VEHICLE_MAX_SPECIALS; tok = strtok_r(NULL, ",", &save))
+		v->special_codes[v->nspecial++] = atoi(tok);
+	free(codes);
+	names = json_loads(PQgetvalue(res, 0, 7), 0, NULL);
+	classes = json_loads(PQgetvalue(res, 0, 8), 0, NULL);
+	for (i = 0; i < json_array_size(names) && i < ZES_VEHICLE_MAX_FUELS; i++) {
+		snprintf(v->fuels[i].name, sizeof(v->fuels[i].name), "%s",
+		    reference_str(names, i));
+		snprintf(v->fuels[i].emission_class, sizeof(v->fuels[i].emission_class),
+		    "%s", reference_str(classes, i));
+		v->nfuels++;
+	}
+	json_decref(names);
+	json_decref(classes);
+	v->first_admission = PQgetvalue(res, 0, 9)[0] != '\0' ?
+	    strtoll(PQgetvalue(res, 0, 9), NULL, 10) : ZES_DAY_NONE;
+	v->mass_kg = atoi(PQgetvalue(res, 0, 10));
+}
+
+/* The register row arrived: answer it with what the rules make of it. */
+static void
+reference_vehicles_done(const struct zes_store_result *res, void *arg)
+{
+	struct zes_req			*r = arg;
+	const struct zes_national	*n = &r->w->rules->national;
+	struct zes_vehicle		 v;
+	struct zes_facts_store		 store;
+	struct zes_value		 facts[ZES_F_VEHICLE_END];
+	struct zes_profile		 prof;
+	char				 plate_display[16], det[ZES_DATE_TEXT_LEN + 1];
+	char				 last[ZES_DATE_TEXT_LEN + 1], cls[8];
+	json_t				*fuels, *item, *euro;
+	const struct zes_plate		*p = r->data;
+	int				 i;
+
+	r->job = NULL;
+	if (res->status != ZES_STORE_OK) {
+		zes_http_store_failed(r, res);
+		return;
+	}
+	if (PQntuples(res->res[0]) == 0) {
+		zes_http_reply_json(r, 200, json_pack("{s:[]}", "items"));
+		return;
+	}
+	reference_vehicle_row(res->res[0], &v);
+	zes_vehicle_facts(&v, n, &store, facts);
+	memset(&prof, 0, sizeof(prof));
+	zes_vehicle_profile(&v, n, &prof);
+	snprintf(plate_display, sizeof(plate_display), "%s", p->display);
+	fuels = json_array();
+	for (i = 0; i < v.nfuels; i++)
+		json_array_append_new(fuels, json_string(v.fuels[i].name));
+	/* The register's emission code: "Z", or the combustion class "0".."6". */
+	if (facts[ZES_F_ZERO_EMISSION].type == ZES_V_BOOL &&
+	    facts[ZES_F_ZERO_EMISSION].u.i)
+		euro = json_string("Z");
+	else if (facts[ZES_F_EMISSION_CLASS].type == ZES_V_INT) {
+		snprintf(cls, sizeof(cls), "%d", (int)facts[ZES_F_EMISSION_CLASS].u.i);
+		euro = json_string(cls);
+	} else
+		euro = json_null();
+	if (v.first_admission != ZES_DAY_NONE)
+		zes_date_format(v.first_admission, det);
+	item = json_pack("{s:s, s:s, s:s?, s:s?, s:o, s:o, s:o, s:o, s:b, s:b}",
+	    "plate", v.plate, "plateDisplay", plate_display,
+	    "category", v.category[0] ? v.category : NULL,
+	    "bodyType", v.body_type[0] ? v.body_type : NULL,
+	    "fuels", fuels, "euroClass", euro,
+	    "firstAdmission", v.first_admission != ZES_DAY_NONE ?
+	    json_string(det) : json_null(),
+	    "massKg", v.mass_kg >= 0 ? json_integer(v.mass_kg) : json_null(),
+	    "zeroEmission", facts[ZES_F_ZERO_EMISSION].type == ZES_V_BOOL &&
+	    facts[ZES_F_ZERO_EMISSION].u.i,
+	    "inScope", (prof.flags & ZES_PROFILE_IN_SCOPE) != 0);
+	/* The last day of the covering transition rule: the day before `before`. */
+	if (prof.transition != 0 && prof.transition_before != INT32_MAX) {
+		zes_date_format((int64_t)prof.transition_before - 1, last);
+		json_object_set_new(item, "transitionLastDay", json_string(last));
+	} else
+		json_object_set_new(item, "transitionLastDay", json_null());
+	zes_http_reply_json(r, 200, json_pack("{s:[o]}", "items", item));
+}
+
+/* POST /v1/vehicles/_search {"plate","country"?} */
+static void
+reference_vehicles_search(struct zes_req *r)
+{
+	static const struct zes_json_field fields[] = {
+		{ "plate", ZES_JSON_STRING, 1, 0 },
+		{ "country", ZES_JSON_STRING, 0, 0 },
+		{ NULL, 0, 0, 0 }
+	};
+	struct zes_plate	*p;
+	const char		*why, *country, *params[1];
+	json_t			*v;
+
+	p = xcalloc(1, sizeof(*p));
+	r->data = p;
+	r->data_free = free;
+	zes_req_query_check(r, (const char *const[]){ NULL });
+	zes_json_check(r, r->body, "", fields);
+	country = json_string_value(json_object_get(r->body, "country"));
+	if (country != NULL && !zes_plate_country_valid(country))
+		zes_req_error(r, "country",
+		    "must be an ISO 3166-1 alpha-2 code such as \"DE\"");
+	else if (json_is_string(v = json_object_get(r->body, "plate")) &&
+	    zes_plate_parse(json_string_value(v), json_string_length(v),
+	    country, p, &why) != 0)
+		zes_req_error(r, "plate", "%s", why);
+	if (r->nerrors > 0) {
+		zes_http_invalid(r);
+		return;
+	}
+	if (r->w->rules == NULL) {
+		zes_http_unavailable(r, "the rules are not loaded");
+		return;
+	}
+	/* The register holds Dutch vehicles only. */
+	if (strcmp(p->country, "NL") != 0) {
+		zes_http_reply_json(r, 200, json_pack("{s:[]}", "items"));
+		return;
+	}
+	params[0] = p->text;
+	r->job = zes_store_query(r->w->store, reference_vehicle_sql, 1, params,
+	    reference_vehicles_done, r);
+	if (r->job == NULL)
+		zes_http_unavailable(r, "the database is unavailable");
+}

@@ -1,0 +1,807 @@
+/*
+ * The index builder thread: loads the whole register and every exemption
+ * into a first snapshot, then follows change_log (NOTIFY zes_change wakes it;
+ * it also polls) and publishes a new snapshot for every batch of changes.
+ * It owns a blocking database connection: it is not a worker and serves no
+ * request, so nothing here can stall an HTTP answer.
+ *
+ * change_log.seq is taken before commit, so a transaction can commit with a
+ * lower seq than one already applied.  The builder therefore remembers the
+ * seqs it has not seen below the highest one (gaps) and asks for them again
+ * until they appear or are old enough to have been rolled back.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "zes/builder.h"
+#include "zes/index.h"
+#include "zes/log.h"
+#include "zes/worker.h"
+#include "zes/xmalloc.h"
+
+#define BUILDER_MAX_GAPS	4096
+#define BUILDER_GAP_TTL_S	30	/* a seq unseen this long was rolled back */
+#define BUILDER_BATCH		10000	/* change_log rows per poll */
+
+struct builder_gap {
+	int64_t		seq;
+	time_t		since;
+};
+
+struct zes_builder {
+	struct zes_server	*srv;
+	struct zes_builder_opts	 opts;
+	char			*conninfo;
+	pthread_t		 thread;
+	int			 wake[2];		/* pipe: stop or new rules */
+	pthread_mutex_t		 lock;			/* guards next_rules, stop and stats */
+	struct zes_rules	*next_rules;		/* set by zes_builder_set_rules */
+	int			 stop;
+	struct zes_builder_stats stats;
+
+	/* The thread's own state. */
+	PGconn			*conn;
+	struct zes_rules	*rules;
+	struct zes_index	*index;			/* the last published (reference held) */
+	int64_t			 applied;		/* highest seq applied */
+	struct builder_gap	 gaps[BUILDER_MAX_GAPS];
+	size_t			 ngaps;
+	unsigned		 backoff_ms;
+};
+
+static void	*builder_main(void *);
+
+/* Seconds since the epoch, with fractions (CLOCK_REALTIME: compared with commit times). */
+static double
+builder_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Log a database failure of the builder. */
+static void
+builder_db_error(struct zes_builder *b, const char *what, const PGresult *res)
+{
+	char	q[600];
+
+	zes_log_warn("index", "db_error", "what=%s error=%s", what,
+	    zes_log_quote(q, sizeof(q), res ? PQresultErrorMessage(res) :
+	    PQerrorMessage(b->conn), 500));
+	pthread_mutex_lock(&b->lock);
+	b->stats.errors_total++;
+	pthread_mutex_unlock(&b->lock);
+}
+
+/* Run a statement that returns no rows; 0 on success. */
+static int
+builder_exec(struct zes_builder *b, const char *sql)
+{
+	PGresult	*res = PQexec(b->conn, sql);
+	int		 ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
+			    PQresultStatus(res) == PGRES_TUPLES_OK;
+
+	if (!ok)
+		builder_db_error(b, sql, res);
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+/* Wait up to ms for the socket or the wake pipe; returns 1 when woken by the pipe. */
+static int
+builder_wait(struct zes_builder *b, unsigned ms)
+{
+	struct pollfd	pfd[2];
+	int		n = 1;
+	char		buf[64];
+
+	pfd[0].fd = b->wake[0];
+	pfd[0].events = POLLIN;
+	if (b->conn != NULL && PQsocket(b->conn) >= 0) {
+		pfd[1].fd = PQsocket(b->conn);
+		pfd[1].events = POLLIN;
+		n = 2;
+	}
+	if (poll(pfd, (nfds_t)n, (int)ms) <= 0)
+		return 0;
+	if (pfd[0].revents & POLLIN) {
+		while (read(b->wake[0], buf, sizeof(buf)) > 0)
+			;
+		return 1;
+	}
+	return 0;
+}
+
+/* libpq's notices (a server shutting down says so) go to the log, not stderr. */
+static void
+builder_notice_cb(void *arg, const char *message)
+{
+	char	q[600];
+
+	(void)arg;
+	zes_log_debug("index", "db_notice", "message=%s",
+	    zes_log_quote(q, sizeof(q), message, 500));
+}
+
+/* Connect (blocking: this thread serves no request) and LISTEN. */
+static int
+builder_connect(struct zes_builder *b)
+{
+	static const char *const keys[] = { "dbname", "application_name",
+	    "options", "connect_timeout", NULL };
+	char		 opts[64];
+	const char	*vals[5];
+
+	snprintf(opts, sizeof(opts), "-c statement_timeout=%u",
+	    b->opts.statement_timeout_ms * 20);	/* a full load takes longer */
+	vals[0] = b->conninfo;
+	vals[1] = "zesd/index";
+	vals[2] = opts;
+	vals[3] = "5";
+	vals[4] = NULL;
+	b->conn = PQconnectdbParams(keys, vals, 1);
+	if (b->conn != NULL)
+		PQsetNoticeProcessor(b->conn, builder_notice_cb, b);
+	if (PQstatus(b->conn) != CONNECTION_OK) {
+		char q[600];
+
+		zes_log_warn("index", "db_connect_failed", "error=%s",
+		    zes_log_quote(q, sizeof(q), PQerrorMessage(b->conn), 500));
+		PQfinish(b->conn);
+		b->conn = NULL;
+		return -1;
+	}
+	if (builder_exec(b, "LISTEN zes_change") != 0) {
+		PQfinish(b->conn);
+		b->conn = NULL;
+		return -1;
+	}
+	zes_log_info("index", "db_connected", "backend_pid=%d", PQbackendPID(b->conn));
+	return 0;
+}
+
+/* Split s at sep into at most max pieces, in place; returns the count. */
+static int
+builder_split(char *s, char sep, char **out, int max)
+{
+	int	n = 0;
+
+	if (*s == '\0')
+		return 0;
+	out[n++] = s;
+	for (; *s != '\0'; s++) {
+		if (*s == sep) {
+			*s = '\0';
+			if (n == max)
+				break;
+			out[n++] = s + 1;
+		}
+	}
+	return n;
+}
+
+/* Copy a text field into a fixed buffer, cut to fit. */
+static void
+builder_copy(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src);
+}
+
+/*
+ * One line of the vehicles COPY: plate, category, vehicle type, body
+ * description, body type, body code (-1), special codes, fuel names, fuel
+ * classes (each joined by 0x1f), first admission (days, or empty), mass (-1).
+ */
+static int
+builder_vehicle_line(char *line, struct zes_vehicle *v)
+{
+	char	*f[12], *list[ZES_VEHICLE_MAX_FUELS + ZES_VEHICLE_MAX_SPECIALS];
+	char	*cls[ZES_VEHICLE_MAX_FUELS];
+	int	 n, i, nc;
+
+	if (builder_split(line, '\t', f, 12) != 11)
+		return -1;
+	memset(v, 0, sizeof(*v));
+	builder_copy(v->plate, sizeof(v->plate), f[0]);
+	builder_copy(v->category, sizeof(v->category), f[1]);
+	builder_copy(v->vehicle_type, sizeof(v->vehicle_type), f[2]);
+	builder_copy(v->body_description, sizeof(v->body_description), f[3]);
+	builder_copy(v->body_type, sizeof(v->body_type), f[4]);
+	v->body_code = atoi(f[5]);
+	n = builder_split(f[6], '\x1f', list, ZES_VEHICLE_MAX_SPECIALS);
+	for (i = 0; i < n; i++)
+		v->special_codes[v->nspecial++] = atoi(list[i]);
+	n = builder_split(f[7], '\x1f', list, ZES_VEHICLE_MAX_FUELS);
+	nc = builder_split(f[8], '\x1f', cls, ZES_VEHICLE_MAX_FUELS);
+	for (i = 0; i < n; i++) {
+		builder_copy(v->fuels[i].name, sizeof(v->fuels[i].name), list[i]);
+		builder_copy(v->fuels[i].emission_class,
+		    sizeof(v->fuels[i].emission_class), i < nc ? cls[i] : "");
+	}
+	v->nfuels = n;
+	v->first_admission = f[9][0] != '\0' ? strtoll(f[9], NULL, 10) : ZES_DAY_NONE;
+	v->mass_kg = atoi(f[10]);
+	return 0;
+}
+
+/* Parse a uuid's text into 16 bytes. */
+static int
+builder_uuid(const char *s, uint8_t out[16])
+{
+	int	i = 0, hi;
+
+	for (; *s != '\0' && i < 32; s++) {
+		int c = (unsigned char)*s, v;
+
+		if (c == '-')
+			continue;
+		if (c >= '0' && c <= '9')
+			v = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v = c - 'A' + 10;
+		else
+			return -1;
+		hi = i % 2 == 0;
+		if (hi)
+			out[i / 2] = (uint8_t)(v << 4);
+		else
+			out[i / 2] |= (uint8_t)v;
+		i++;
+	}
+	return i == 32 && *s == '\0' ? 0 : -1;
+}
+
+/*
+ * One exemption row: id, plate, country, type, issuer, valid_from,
+ * valid_until, granted_at, revoked_at (epoch seconds; revoked empty when not).
+ */
+static int
+builder_exemption_fields(char **f, struct zes_index_exrow *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (builder_uuid(f[0], r->ex.id) != 0)
+		return -1;
+	builder_copy(r->plate, sizeof(r->plate), f[1]);
+	builder_copy(r->country, sizeof(r->country), f[2]);
+	builder_copy(r->ex.type, sizeof(r->ex.type), f[3]);
+	builder_copy(r->ex.issuer, sizeof(r->ex.issuer), f[4]);
+	r->ex.valid_from = strtoll(f[5], NULL, 10);
+	r->ex.valid_until = strtoll(f[6], NULL, 10);
+	r->ex.granted_at = strtoll(f[7], NULL, 10);
+	r->ex.revoked_at = f[8][0] != '\0' ? strtoll(f[8], NULL, 10) : INT64_MAX;
+	return 0;
+}
+
+#define BUILDER_VEHICLE_COLS \
+    "plate, coalesce(category, ''), coalesce(vehicle_type, ''), " \
+    "lower(coalesce(body_description, '')), coalesce(body_type, ''), " \
+    "coalesce(body_code, -1), coalesce(array_to_string(special_codes, E'\\x1f'), ''), " \
+    "coalesce(array_to_string(fuel_names, E'\\x1f'), ''), " \
+    "coalesce(array_to_string(fuel_classes, E'\\x1f'), ''), " \
+    "coalesce((first_admission - date '1970-01-01')::text, ''), coalesce(mass_kg, -1)"
+
+#define BUILDER_EXEMPTION_COLS \
+    "id, plate, country, type, issuer, " \
+    "floor(extract(epoch FROM valid_from))::bigint, " \
+    "floor(extract(epoch FROM valid_until))::bigint, " \
+    "floor(extract(epoch FROM granted_at))::bigint, " \
+    "coalesce(floor(extract(epoch FROM revoked_at))::bigint::text, '')"
+
+/* Run a COPY ... TO STDOUT and hand each line (without its newline) to fn. */
+static int
+builder_copy_out(struct zes_builder *b, const char *sql,
+    int (*fn)(char *, void *), void *arg)
+{
+	PGresult	*res;
+	char		*buf;
+	int		 n, rc = 0;
+
+	res = PQexec(b->conn, sql);
+	if (PQresultStatus(res) != PGRES_COPY_OUT) {
+		builder_db_error(b, "copy", res);
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	while ((n = PQgetCopyData(b->conn, &buf, 0)) > 0) {
+		if (n > 0 && buf[n - 1] == '\n')
+			buf[n - 1] = '\0';
+		if (rc == 0 && fn(buf, arg) != 0)
+			rc = -1;
+		PQfreemem(buf);
+	}
+	res = PQgetResult(b->conn);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		builder_db_error(b, "copy end", res);
+		rc = -1;
+	}
+	PQclear(res);
+	while ((res = PQgetResult(b->conn)) != NULL)
+		PQclear(res);
+	return rc;
+}
+
+/* COPY callback: one vehicle into the table under construction. */
+static int
+builder_vehicle_cb(char *line, void *arg)
+{
+	struct zes_vehicle	v;
+
+	if (builder_vehicle_line(line, &v) != 0)
+		return -1;
+	zes_index_vbuild_add(arg, &v);
+	return 0;
+}
+
+/* Exemption rows being collected. */
+struct builder_exrows {
+	struct zes_index_exrow	*v;
+	size_t			 n, cap;
+};
+
+/* COPY callback: one exemption into the list. */
+static int
+builder_exemption_cb(char *line, void *arg)
+{
+	struct builder_exrows	*rows = arg;
+	char			*f[10];
+
+	if (builder_split(line, '\t', f, 10) != 9)
+		return -1;
+	if (rows->n == rows->cap) {
+		rows->cap = rows->cap ? rows->cap * 2 : 1024;
+		rows->v = xrealloc(rows->v, rows->cap * sizeof(*rows->v));
+	}
+	if (builder_exemption_fields(f, &rows->v[rows->n]) != 0)
+		return -1;
+	rows->n++;
+	return 0;
+}
+
+/* Publish a snapshot to the workers and keep a reference for the next delta. */
+static void
+builder_publish(struct zes_builder *b, struct zes_index *x, double changed_at)
+{
+	zes_index_unref(b->index);
+	b->index = zes_index_ref(x);
+	zes_server_publish_index(b->srv, x);
+	pthread_mutex_lock(&b->lock);
+	b->stats.ready = 1;
+	b->stats.seq = b->applied;
+	if (changed_at > 0)
+		b->stats.lag_seconds = builder_now() - changed_at;
+	pthread_mutex_unlock(&b->lock);
+}
+
+/* Remember the seqs below `seq` that were not seen (they may commit later). */
+static void
+builder_add_gaps(struct zes_builder *b, int64_t from, int64_t to)
+{
+	int64_t	s;
+
+	for (s = from; s < to && b->ngaps < BUILDER_MAX_GAPS; s++) {
+		b->gaps[b->ngaps].seq = s;
+		b->gaps[b->ngaps].since = time(NULL);
+		b->ngaps++;
+	}
+}
+
+/* A gap filled (or expired): forget it. */
+static void
+builder_drop_gap(struct zes_builder *b, size_t i)
+{
+	b->gaps[i] = b->gaps[--b->ngaps];
+}
+
+/*
+ * Load everything in one consistent snapshot of the database and publish
+ * it.  0 on success.
+ */
+static int
+builder_full_load(struct zes_builder *b)
+{
+	struct zes_index_vbuild		*vb;
+	struct zes_index_vehicles	*veh;
+	struct zes_index_exemptions	*exs;
+	struct zes_index		*x;
+	struct builder_exrows		 rows = { NULL, 0, 0 };
+	PGresult			*res;
+	double				 t0 = builder_now();
+	size_t				 expected = 0;
+	int64_t				 seq;
+	int				 i;
+
+	if (builder_exec(b, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") != 0)
+		return -1;
+	res = PQexec(b->conn, "SELECT coalesce(max(seq), 0), "
+	    "(SELECT count(*) FROM vehicles) FROM change_log");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		builder_db_error(b, "max seq", res);
+		PQclear(res);
+		builder_exec(b, "ROLLBACK");
+		return -1;
+	}
+	seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	expected = (size_t)strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+	PQclear(res);
+
+	/* Seqs just below the top that are not visible yet may still commit. */
+	res = PQexec(b->conn, "SELECT g FROM generate_series(greatest(1, "
+	    "(SELECT coalesce(max(seq), 0) FROM change_log) - 1000), "
+	    "(SELECT coalesce(max(seq), 0) FROM change_log)) g "
+	    "WHERE NOT EXISTS (SELECT 1 FROM change_log WHERE seq = g)");
+	b->ngaps = 0;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+		for (i = 0; i < PQntuples(res); i++) {
+			int64_t g = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+
+			builder_add_gaps(b, g, g + 1);
+		}
+	}
+	PQclear(res);
+
+	vb = zes_index_vbuild_new(b->rules, expected);
+	if (builder_copy_out(b, "COPY (SELECT " BUILDER_VEHICLE_COLS
+	    " FROM vehicles) TO STDOUT", builder_vehicle_cb, vb) != 0 ||
+	    builder_copy_out(b, "COPY (SELECT " BUILDER_EXEMPTION_COLS
+	    " FROM exemptions) TO STDOUT", builder_exemption_cb, &rows) != 0) {
+		zes_index_vehicles_unref(zes_index_vbuild_finish(vb));
+		free(rows.v);
+		builder_exec(b, "ROLLBACK");
+		return -1;
+	}
+	builder_exec(b, "COMMIT");
+	veh = zes_index_vbuild_finish(vb);
+	exs = zes_index_exemptions_build(rows.v, rows.n);
+	free(rows.v);
+	b->applied = seq;
+	x = zes_index_new(b->rules, veh, exs, seq);
+	zes_index_vehicles_unref(veh);
+	zes_index_exemptions_unref(exs);
+	{
+		struct zes_index_stats st;
+
+		zes_index_get_stats(x, &st);
+		zes_log_info("index", "loaded", "vehicles=%zu profiles=%zu "
+		    "exemptions=%zu bytes=%zu seq=%" PRId64 " seconds=%.3f",
+		    st.vehicles, st.profiles, st.exemptions, st.bytes, seq,
+		    builder_now() - t0);
+	}
+	pthread_mutex_lock(&b->lock);
+	b->stats.full_loads_total++;
+	b->stats.build_seconds = builder_now() - t0;
+	pthread_mutex_unlock(&b->lock);
+	builder_publish(b, x, 0);
+	zes_index_unref(x);
+	return 0;
+}
+
+/* Apply the exemptions with these ids (a Postgres array literal). */
+static struct zes_index *
+builder_apply_exemptions(struct zes_builder *b, struct zes_index *cur,
+    const char *ids, int64_t seq)
+{
+	struct builder_exrows	 rows = { NULL, 0, 0 };
+	struct zes_index	*x;
+	PGresult		*res;
+	const char		*params[1] = { ids };
+	char			*f[9];
+	int			 i, j;
+
+	res = PQexecParams(b->conn, "SELECT " BUILDER_EXEMPTION_COLS
+	    " FROM exemptions WHERE id = ANY($1::uuid[])", 1, NULL, params,
+	    NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		builder_db_error(b, "exemptions delta", res);
+		PQclear(res);
+		return NULL;
+	}
+	rows.cap = (size_t)PQntuples(res) + 1;
+	rows.v = xcalloc(rows.cap, sizeof(*rows.v));
+	for (i = 0; i < PQntuples(res); i++) {
+		for (j = 0; j < 9; j++)
+			f[j] = PQgetvalue(res, i, j);
+		if (builder_exemption_fields(f, &rows.v[rows.n]) == 0)
+			rows.n++;
+	}
+	PQclear(res);
+	x = zes_index_apply(cur, rows.v, rows.n, seq, b->opts.max_overlay);
+	free(rows.v);
+	return x;
+}
+
+/* Apply the vehicles written by the imports with these change seqs. */
+static struct zes_index *
+builder_apply_vehicles(struct zes_builder *b, struct zes_index *cur,
+    const char *seqs, int64_t seq)
+{
+	struct zes_vehicle		*v = NULL;
+	struct zes_index_vehicles	*veh;
+	struct zes_index		*x;
+	PGresult			*res;
+	const char			*params[1] = { seqs };
+	char				 line[2048];
+	size_t				 n = 0, cap = 0;
+	int				 i, j;
+
+	res = PQexecParams(b->conn, "SELECT " BUILDER_VEHICLE_COLS
+	    " FROM vehicles WHERE change_seq = ANY($1::bigint[])", 1, NULL,
+	    params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		builder_db_error(b, "vehicles delta", res);
+		PQclear(res);
+		return NULL;
+	}
+	for (i = 0; i < PQntuples(res); i++) {
+		size_t	off = 0;
+
+		/* Same shape as a COPY line, so one parser serves both. */
+		for (j = 0; j < 11 && off < sizeof(line); j++)
+			off += (size_t)snprintf(line + off, sizeof(line) - off,
+			    "%s%s", j ? "\t" : "", PQgetvalue(res, i, j));
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		if (builder_vehicle_line(line, &v[n]) == 0)
+			n++;
+	}
+	PQclear(res);
+	veh = zes_index_vehicles_update(zes_index_vehicles_of(cur), b->rules, v, n);
+	free(v);
+	x = zes_index_with_vehicles(cur, veh, seq);
+	zes_index_vehicles_unref(veh);
+	return x;
+}
+
+/* Append a value to a Postgres array literal being built in buf. */
+static void
+builder_array_add(char **buf, size_t *len, size_t *cap, const char *v)
+{
+	size_t	n = strlen(v) + 2;
+
+	if (*len + n + 2 > *cap) {
+		*cap = (*cap + n) * 2 + 64;
+		*buf = xrealloc(*buf, *cap);
+	}
+	if (*len == 0)
+		(*buf)[(*len)++] = '{';
+	else
+		(*buf)[(*len)++] = ',';
+	memcpy(*buf + *len, v, n - 2);
+	*len += n - 2;
+	(*buf)[*len] = '}';
+	(*buf)[*len + 1] = '\0';
+}
+
+/*
+ * Look at change_log for what is new (and for the gaps), apply it, publish.
+ * 0 when nothing failed.
+ */
+static int
+builder_poll(struct zes_builder *b)
+{
+	PGresult		*res;
+	char			*gaps = NULL, *exids = NULL, *vseqs = NULL, num[24];
+	size_t			 glen = 0, gcap = 0, elen = 0, ecap = 0, vlen = 0, vcap = 0;
+	const char		*params[2];
+	char			 applied[24];
+	struct zes_index	*x = NULL, *y;
+	int64_t			 top = b->applied, s;
+	double			 changed_at = 0;
+	size_t			 i, k;
+	int			 rc = 0;
+	time_t			 now = time(NULL);
+
+	for (i = 0; i < b->ngaps; i++) {
+		if (now - b->gaps[i].since > BUILDER_GAP_TTL_S) {
+			builder_drop_gap(b, i--);
+			continue;
+		}
+		snprintf(num, sizeof(num), "%" PRId64, b->gaps[i].seq);
+		builder_array_add(&gaps, &glen, &gcap, num);
+	}
+	snprintf(applied, sizeof(applied), "%" PRId64, b->applied);
+	params[0] = applied;
+	params[1] = gaps ? gaps : "{}";
+	res = PQexecParams(b->conn, "SELECT seq, kind, object_id, "
+	    "extract(epoch FROM at) FROM change_log WHERE seq > $1::bigint "
+	    "OR seq = ANY($2::bigint[]) ORDER BY seq LIMIT "
+	    "10000", 2, NULL, params, NULL, NULL, 0);
+	free(gaps);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		builder_db_error(b, "poll", res);
+		PQclear(res);
+		return -1;
+	}
+	for (k = 0; k < (size_t)PQntuples(res); k++) {
+		const char *kind = PQgetvalue(res, (int)k, 1);
+
+		s = strtoll(PQgetvalue(res, (int)k, 0), NULL, 10);
+		for (i = 0; i < b->ngaps; i++)
+			if (b->gaps[i].seq == s)
+				builder_drop_gap(b, i--);
+		if (s > top) {
+			builder_add_gaps(b, top + 1, s);
+			top = s;
+		}
+		if (strcmp(kind, "exemption") == 0)
+			builder_array_add(&exids, &elen, &ecap,
+			    PQgetvalue(res, (int)k, 2));
+		else if (strcmp(kind, "vehicles") == 0)
+			builder_array_add(&vseqs, &vlen, &vcap,
+			    PQgetvalue(res, (int)k, 0));
+		else
+			continue;
+		changed_at = strtod(PQgetvalue(res, (int)k, 3), NULL);
+	}
+	PQclear(res);
+	b->applied = top;
+	if (vseqs != NULL) {
+		if ((y = builder_apply_vehicles(b, b->index, vseqs, top)) == NULL)
+			rc = -1;
+		x = y;
+	}
+	if (rc == 0 && exids != NULL) {
+		y = builder_apply_exemptions(b, x ? x : b->index, exids, top);
+		zes_index_unref(x);
+		x = y;
+		if (x == NULL)
+			rc = -1;
+	}
+	free(exids);
+	free(vseqs);
+	if (x != NULL) {
+		builder_publish(b, x, changed_at);
+		zes_index_unref(x);
+		pthread_mutex_lock(&b->lock);
+		b->stats.deltas_total++;
+		pthread_mutex_unlock(&b->lock);
+	} else if (rc == 0) {
+		pthread_mutex_lock(&b->lock);
+		b->stats.seq = b->applied;
+		pthread_mutex_unlock(&b->lock);
+	}
+	return rc;
+}
+
+/* The thread: connect, load, follow; reconnect with backoff on any failure. */
+static void *
+builder_main(void *arg)
+{
+	struct zes_builder	*b = arg;
+	struct zes_rules	*nr;
+	PGnotify		*n;
+	int			 need_full = 1, stop;
+
+	for (;;) {
+		pthread_mutex_lock(&b->lock);
+		stop = b->stop;
+		nr = b->next_rules;
+		b->next_rules = NULL;
+		pthread_mutex_unlock(&b->lock);
+		if (stop)
+			break;
+		if (nr != NULL) {
+			zes_rules_unref(b->rules);
+			b->rules = nr;
+			need_full = 1;
+		}
+		if (b->conn == NULL && builder_connect(b) != 0) {
+			builder_wait(b, b->backoff_ms);
+			b->backoff_ms = b->backoff_ms < 2000 ? b->backoff_ms * 2 : 2000;
+			continue;
+		}
+		b->backoff_ms = 100;
+		if (need_full) {
+			if (builder_full_load(b) != 0)
+				goto broken;
+			need_full = 0;
+		}
+		if (builder_poll(b) != 0)
+			goto broken;
+		builder_wait(b, b->opts.poll_ms);
+		if (b->conn != NULL) {
+			if (PQconsumeInput(b->conn) == 0)
+				goto broken;
+			while ((n = PQnotifies(b->conn)) != NULL)
+				PQfreemem(n);
+		}
+		continue;
+broken:
+		if (b->conn != NULL && PQstatus(b->conn) != CONNECTION_OK) {
+			zes_log_warn("index", "db_lost", "reconnect_ms=%u", b->backoff_ms);
+			PQfinish(b->conn);
+			b->conn = NULL;
+		}
+		builder_wait(b, b->backoff_ms);
+		b->backoff_ms = b->backoff_ms < 2000 ? b->backoff_ms * 2 : 2000;
+	}
+	if (b->conn != NULL)
+		PQfinish(b->conn);
+	b->conn = NULL;
+	return NULL;
+}
+
+/* Start the builder thread. */
+struct zes_builder *
+zes_builder_start(struct zes_server *srv, const struct zes_builder_opts *opts,
+    struct zes_rules *rules)
+{
+	struct zes_builder	*b = xcalloc(1, sizeof(*b));
+
+	b->srv = srv;
+	b->opts = *opts;
+	b->conninfo = xstrdup(opts->conninfo);
+	b->opts.conninfo = b->conninfo;
+	b->rules = zes_rules_ref(rules);
+	b->backoff_ms = 100;
+	pthread_mutex_init(&b->lock, NULL);
+	if (pipe(b->wake) != 0 ||
+	    fcntl(b->wake[0], F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(b->wake[1], F_SETFL, O_NONBLOCK) == -1)
+		zes_fatal("index: pipe: %s", strerror(errno));
+	if (pthread_create(&b->thread, NULL, builder_main, b) != 0)
+		zes_fatal("index: cannot start the builder thread");
+	return b;
+}
+
+/* Hand new rules to the builder. */
+void
+zes_builder_set_rules(struct zes_builder *b, struct zes_rules *rules)
+{
+	struct zes_rules	*old;
+
+	pthread_mutex_lock(&b->lock);
+	old = b->next_rules;
+	b->next_rules = zes_rules_ref(rules);
+	pthread_mutex_unlock(&b->lock);
+	zes_rules_unref(old);
+	(void)!write(b->wake[1], "r", 1);
+}
+
+/* Figures for /metrics. */
+void
+zes_builder_get_stats(struct zes_builder *b, struct zes_builder_stats *st)
+{
+	pthread_mutex_lock(&b->lock);
+	*st = b->stats;
+	pthread_mutex_unlock(&b->lock);
+}
+
+/* Stop the thread and free the builder. */
+void
+zes_builder_stop(struct zes_builder *b)
+{
+	if (b == NULL)
+		return;
+	pthread_mutex_lock(&b->lock);
+	b->stop = 1;
+	pthread_mutex_unlock(&b->lock);
+	(void)!write(b->wake[1], "s", 1);
+	pthread_join(b->thread, NULL);
+	close(b->wake[0]);
+	close(b->wake[1]);
+	zes_index_unref(b->index);
+	zes_rules_unref(b->rules);
+	zes_rules_unref(b->next_rules);
+	pthread_mutex_destroy(&b->lock);
+	free(b->conninfo);
+	free(b);
+}
