@@ -1,0 +1,385 @@
+#!/usr/bin/env bash
+# The enforcement benchmark of zesd: one command, 4 to 10 minutes.
+#
+#   tests/bench/run.sh [--vehicles N] [--exemptions N] [--duration S]
+#                      [--rounds N] [--grants N] [--wrk-threads T] [--quick] [--profile]
+#
+# Installs what it needs (wrk and the build dependencies, from Debian) when
+# missing, builds zesd Release into build-bench/, makes a private PostgreSQL
+# cluster there (scripts/pg.sh, PG_FAST=1), loads N generated vehicles
+# (tests/bench/gen_rdw.py, then zesctl import-rdw) and M exemptions, starts
+# zesd (threads=2, log_level=warn) and the ceiling responder
+# (tests/bench/ceiling.c), and measures, with wrk and checks.lua:
+#   - single checks against zesd and the ceiling, alternately, R rounds each
+#   - batches of 1,000 checks (decisions/s)
+#   - the lag from committing a grant to the first check that sees it
+#   - single checks and batches with signing on, beside `openssl speed ed25519`
+#   - start-up time to /readyz 200, RSS, index bytes per vehicle
+# and prints one table with every figure, its target and the ratio.  It
+# stops everything it started, however it ends.  The targets are reported,
+# never asserted: the exit status is 0 when every step ran.
+#
+# Defaults: 2,000,000 vehicles, 200,000 exemptions, 2 rounds of 10 s,
+# 1,000 grants.  --quick: 100,000 vehicles, 10,000 exemptions, 3 s runs,
+# 100 grants (about a minute).  --profile adds a perf profile of zesd under
+# single checks and under batches (build-bench/perf-*.txt).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BENCH=$ROOT/tests/bench
+B=$ROOT/build-bench
+LOGDIR=$B/log
+PGDIR=$B/pgdata
+PGPORT=54339
+PY=/usr/bin/python3
+
+say() { echo "bench: $*" >&2; }
+since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'; }
+die() { say "$*"; exit 1; }
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+VEHICLES='' EXEMPTIONS='' DURATION='' ROUNDS='' GRANTS='' QUICK=0 PROFILE=0 WRK_THREADS=2
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--vehicles) VEHICLES=${2:?}; shift ;;
+	--exemptions) EXEMPTIONS=${2:?}; shift ;;
+	--duration) DURATION=${2:?}; shift ;;
+	--rounds) ROUNDS=${2:?}; shift ;;
+	--grants) GRANTS=${2:?}; shift ;;
+	--wrk-threads) WRK_THREADS=${2:?}; shift ;;
+	--quick) QUICK=1 ;;
+	--profile) PROFILE=1 ;;
+	-h|--help) usage ;;
+	*) say "unknown argument $1"; usage ;;
+	esac
+	shift
+done
+if [ "$QUICK" = 1 ]; then
+	: "${VEHICLES:=100000}" "${EXEMPTIONS:=10000}" "${DURATION:=3}" "${GRANTS:=100}"
+fi
+: "${VEHICLES:=2000000}" "${EXEMPTIONS:=200000}" "${DURATION:=10}" "${ROUNDS:=2}" "${GRANTS:=1000}"
+for v in VEHICLES EXEMPTIONS DURATION ROUNDS GRANTS WRK_THREADS; do
+	if ! [[ "${!v}" =~ ^[0-9]+$ ]] || [ "${!v}" -lt 1 ]; then
+		die "--${v,,} must be a positive integer"
+	fi
+done
+CONNS=64
+BATCH=1000
+BATCH_CONNS=16
+WARMUP=2
+
+mkdir -p "$B" "$LOGDIR"
+T_START=$(date +%s)
+
+# ---------------------------------------------------------------- packages
+PKGS=(build-essential cmake pkg-config libevent-dev libpq-dev libssl-dev libjansson-dev
+	postgresql postgresql-client curl wrk python3 openssl)
+[ "$PROFILE" = 1 ] && PKGS+=(linux-perf)
+missing=()
+for p in "${PKGS[@]}"; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[ "$st" = "install ok installed" ] || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	SUDO=
+	[ "$(id -u)" = 0 ] || SUDO=sudo
+	APTLOG=$LOGDIR/apt.log
+	say "installing ${missing[*]} (log: $APTLOG)"
+	export DEBIAN_FRONTEND=noninteractive
+	apt_install() { $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null >>"$APTLOG" 2>&1; }
+	if ! apt_install; then
+		$SUDO apt-get update -q >>"$APTLOG" 2>&1 || true
+		apt_install || { tail -n 20 "$APTLOG" >&2; die "apt-get install failed"; }
+	fi
+fi
+
+# ---------------------------------------------------------------- build
+say "building zesd (Release, no sanitizers) into $B"
+if ! { cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=Release -DZES_SANITIZE=OFF \
+	-DZES_TESTS=OFF -DZES_WERROR=OFF &&
+	cmake --build "$B" -j"$(nproc)" --target zesd zesctl; } >"$LOGDIR/build.log" 2>&1; then
+	tail -n 30 "$LOGDIR/build.log" >&2
+	die "the build failed (log: $LOGDIR/build.log)"
+fi
+# shellcheck disable=SC2046
+cc -O2 -Wall -o "$B/ceiling" "$BENCH/ceiling.c" $(pkg-config --cflags --libs libevent) -lpthread ||
+	die "cannot build the ceiling responder"
+
+# ---------------------------------------------------------------- clean-up
+ZPID='' CPID=''
+stop_pid() {	# pid: SIGTERM, wait up to 10 s, then SIGKILL
+	local pid=$1
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+}
+cleanup() {
+	trap - EXIT INT TERM
+	stop_pid "$ZPID"
+	stop_pid "$CPID"
+	"$ROOT/scripts/pg.sh" stop "$PGDIR" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- database
+say "PostgreSQL: private cluster in $PGDIR with PG_FAST=1 (fsync, synchronous_commit, full_page_writes off)"
+PG_FAST=1 "$ROOT/scripts/pg.sh" stop "$PGDIR" >/dev/null 2>&1 || true
+PG_FAST=1 "$ROOT/scripts/pg.sh" start "$PGDIR" "$PGPORT" 2>>"$LOGDIR/pg.log"
+PGSOCK=$(sed -n 's/^export ZES_TEST_PGHOST=//p' <("$ROOT/scripts/pg.sh" env "$PGDIR" "$PGPORT"))
+DBURL=$("$ROOT/scripts/pg.sh" url "$PGDIR" "$PGPORT")
+PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h "$PGSOCK" -p "$PGPORT" -U postgres)
+"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS zesd" -c "CREATE DATABASE zesd"
+export ZES_SCHEMA_DIR=$ROOT/schema
+ctl() { "$B/zesctl" --database-url "$DBURL" "$@"; }
+ctl migrate >"$LOGDIR/migrate.log"
+
+# ---------------------------------------------------------------- data
+DATA=$B/data/v$VEHICLES-seed1
+if [ ! -f "$DATA/.complete" ]; then
+	say "generating $VEHICLES vehicles (tests/bench/gen_rdw.py, kept in $DATA for later runs)"
+	t0=$(date +%s.%N)
+	rm -rf "$DATA"
+	mkdir -p "$DATA"
+	"$PY" "$BENCH/gen_rdw.py" -n "$VEHICLES" --seed 1 --fixtures --out "$DATA" >"$LOGDIR/gen.log" 2>&1 ||
+		{ tail "$LOGDIR/gen.log" >&2; die "gen_rdw.py failed"; }
+	touch "$DATA/.complete"
+	say "  generated in $(since "$t0") s"
+fi
+say "loading $VEHICLES vehicles with zesctl import-rdw"
+t0=$(date +%s.%N)
+ctl import-rdw --vehicles "$DATA/vehicles.csv" --fuels "$DATA/fuels.csv" --bodies "$DATA/bodies.csv" \
+	--body-codes "$DATA/body-codes.csv" --specials "$DATA/specials.csv" >"$LOGDIR/import.log" 2>&1 ||
+	{ tail "$LOGDIR/import.log" >&2; die "zesctl import-rdw failed (log: $LOGDIR/import.log)"; }
+T_IMPORT=$(since "$t0")
+say "  $(tail -n 1 "$LOGDIR/import.log") in $T_IMPORT s"
+
+say "inserting $EXEMPTIONS exemptions (generate_series over the goods vehicles of the register)"
+t0=$(date +%s.%N)
+# Types, issuers and periods in the proportions a desk could see: day
+# exemptions most often (a 30-hour period on one day), long deliveries,
+# business hardship, grid congestion and hardship clauses of Rotterdam, Den
+# Haag and Delft, national special-vehicle exemptions; validity starting
+# between mid-2025 and mid-2027, so some are past, most current or future;
+# granted up to 20 days before they start; one in 33 revoked.  A plate may
+# hold several when there are more exemptions than goods vehicles.
+"${PSQL[@]}" -d zesd -v n_exemptions="$EXEMPTIONS" >"$LOGDIR/exemptions.log" 2>&1 <<'EOF' ||
+CREATE TEMP TABLE bench_plates AS
+	SELECT row_number() OVER (ORDER BY md5(plate)) AS n, plate
+	FROM vehicles WHERE category IN ('N1', 'N2', 'N3');
+SELECT count(*) AS goods_vehicles FROM bench_plates \gset
+INSERT INTO exemptions (plate, country, scope, type, issuer, valid_from, valid_until,
+	granted_at, revoked_at, revoke_reason)
+SELECT b.plate, 'NL', x.scope, x.type, x.issuer, x.vf,
+	CASE x.type
+	WHEN 'day_exemption' THEN x.vf + interval '30 hours'
+	WHEN 'long_delivery' THEN x.vf + (3 + g % 10) * interval '1 month'
+	WHEN 'business_hardship' THEN x.vf + interval '1 year'
+	WHEN 'grid_congestion' THEN x.vf + interval '2 years'
+	WHEN 'hardship_clause' THEN x.vf + (1 + g % 12) * interval '1 month'
+	ELSE least(x.vf + interval '5 years', timestamptz '2030-01-01 00:00+01') END,
+	x.vf - (g % 20) * interval '1 day',
+	CASE WHEN g % 33 = 0 THEN x.vf + interval '2 days' END,
+	CASE WHEN g % 33 = 0 THEN 'bench: revoked' END
+FROM generate_series(1, :n_exemptions) AS g
+JOIN bench_plates b ON b.n = 1 + (g - 1) % :goods_vehicles
+CROSS JOIN LATERAL (SELECT
+	CASE WHEN g % 100 < 40 THEN 'day_exemption'
+	     WHEN g % 100 < 60 THEN 'long_delivery'
+	     WHEN g % 100 < 75 THEN 'business_hardship'
+	     WHEN g % 100 < 85 THEN 'grid_congestion'
+	     WHEN g % 100 < 90 THEN 'hardship_clause'
+	     ELSE 'special_vehicle' END AS type,
+	CASE WHEN g % 100 >= 90 THEN 'national' ELSE 'municipal' END AS scope,
+	CASE WHEN g % 100 >= 90 THEN 'national'
+	     ELSE (ARRAY['GM0599', 'GM0599', 'GM0518', 'GM0518', 'GM0503'])[1 + g * 7 % 5] END AS issuer,
+	(date '2025-06-01' + (g * 7919 % 700))::timestamp AT TIME ZONE 'Europe/Amsterdam' AS vf
+) x;
+EOF
+	{ cat "$LOGDIR/exemptions.log" >&2; die "inserting the exemptions failed"; }
+T_EXEMPT=$(since "$t0")
+say "  $("${PSQL[@]}" -d zesd -tA -c "SELECT count(*) FROM exemptions") exemptions in $T_EXEMPT s"
+# Settle the cluster, so that no autovacuum or checkpoint of the load runs
+# during the measurements.
+"${PSQL[@]}" -d zesd -c "VACUUM (ANALYZE)" -c "CHECKPOINT" >>"$LOGDIR/exemptions.log" 2>&1
+
+TOKEN=$(ctl token create --role enforcement --name "bench-$(date +%Y%m%d%H%M%S)-$$")
+KEY=$B/signing.pem
+(umask 077 && openssl genpkey -algorithm ed25519 -out "$KEY" 2>/dev/null)
+
+PLATES=$B/plates.txt
+"$PY" "$BENCH/bench.py" plates --vehicles "$DATA/vehicles.csv" --out "$PLATES" \
+	--count "$((VEHICLES < 200000 ? VEHICLES / 2 : 100000))" --unknown 0.1 2>>"$LOGDIR/bench.log"
+
+# ---------------------------------------------------------------- zesd
+# start_zesd NAME [signing]: starts zesd, sets ZPID, ZURL, READY (seconds
+# from the start to the first /readyz 200) and READY_CPU (zesd's CPU-s by then).
+start_zesd() {
+	local name=$1 conf=$B/zesd-$1.conf t0
+	{
+		echo "# Written by tests/bench/run.sh"
+		echo "listen = 127.0.0.1:0"
+		echo "port_file = $B/zesd.port"
+		echo "database_url = $DBURL"
+		echo "threads = 2"
+		echo "log_level = warn"
+		echo "rules_dir = $ROOT/rules"
+		[ "${2:-}" = signing ] && echo "signing_key = $KEY"
+	} >"$conf"
+	rm -f "$B/zesd.port"
+	t0=$(date +%s.%N)
+	"$B/zesd" --config "$conf" >"$LOGDIR/zesd-$name.log" 2>&1 &
+	ZPID=$!
+	for _ in $(seq 500); do
+		[ -s "$B/zesd.port" ] && break
+		kill -0 "$ZPID" 2>/dev/null || { tail "$LOGDIR/zesd-$name.log" >&2; die "zesd exited"; }
+		sleep 0.01
+	done
+	ZURL=http://127.0.0.1:$(cat "$B/zesd.port")
+	READY=$("$PY" "$BENCH/bench.py" ready --url "$ZURL" --since "$t0" --timeout 120 --pid "$ZPID") ||
+		{ tail "$LOGDIR/zesd-$name.log" >&2; die "zesd did not become ready"; }
+	READY_CPU=${READY#* }
+	READY=${READY% *}
+}
+
+say "starting zesd (threads=2, log_level=warn)"
+start_zesd plain
+READY1=$READY
+READY1_CPU=$READY_CPU
+say "  ready in $READY1 s (start to /readyz 200, $VEHICLES vehicles; zesd used $READY1_CPU CPU-s)"
+
+# One real answer: its body is what the ceiling sends.
+check_body() {	# "PLATE MUNICIPALITY", a line of the plate list
+	local plate=${1%% *} muni=${1#* }
+	printf '{"checks":[{"plate":"%s","municipality":"%s"}]}' "$plate" "$muni"
+}
+SAMPLE=$(head -n 1 "$PLATES")
+curl -sf -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+	-d "$(check_body "$SAMPLE")" "$ZURL/v1/access-checks" -o "$B/answer.json" ||
+	die "the sample access check failed"
+grep -q '"basis"' "$B/answer.json" || die "the sample access check has no basis: $(cat "$B/answer.json")"
+say "  sample answer ($(wc -c <"$B/answer.json") bytes): $(cat "$B/answer.json")"
+
+rm -f "$B/ceiling.port"
+"$B/ceiling" --port 0 --threads 2 --port-file "$B/ceiling.port" --body-file "$B/answer.json" \
+	2>"$LOGDIR/ceiling.log" &
+CPID=$!
+for _ in $(seq 200); do [ -s "$B/ceiling.port" ] && break; sleep 0.01; done
+[ -s "$B/ceiling.port" ] || die "the ceiling responder did not start (log: $LOGDIR/ceiling.log)"
+CURL=http://127.0.0.1:$(cat "$B/ceiling.port")
+
+RESULTS=$B/results.jsonl
+: >"$RESULTS"
+WARM=$B/warmup.jsonl
+: >"$WARM"
+run_wrk() {	# name pid url round duration results [extra bench.py args]
+	local name=$1 pid=$2 url=$3 round=$4 dur=$5 res=$6
+	shift 6
+	"$PY" "$BENCH/bench.py" wrk --results "$res" --name "$name" --round "$round" --pid "$pid" \
+		--url "$url" --plates "$PLATES" --token "$TOKEN" --threads "$WRK_THREADS" \
+		--connections "$CONNS" --duration "$dur" "$@"
+}
+
+say "warm-up ($WARMUP s each)"
+run_wrk zesd "$ZPID" "$ZURL" 0 "$WARMUP" "$WARM"
+run_wrk ceiling "$CPID" "$CURL" 0 "$WARMUP" "$WARM"
+
+say "single checks: zesd and the ceiling alternately, $ROUNDS rounds of $DURATION s, wrk -t$WRK_THREADS -c$CONNS"
+say "  (wrk runs on the same 2 cores as the server: compare the ratios, not the absolute figures)"
+for r in $(seq "$ROUNDS"); do
+	run_wrk zesd "$ZPID" "$ZURL" "$r" "$DURATION" "$RESULTS"
+	run_wrk ceiling "$CPID" "$CURL" "$r" "$DURATION" "$RESULTS"
+done
+
+say "batches of $BATCH checks, $ROUNDS rounds of $DURATION s, wrk -t$WRK_THREADS -c$BATCH_CONNS"
+run_wrk zesd-batch "$ZPID" "$ZURL" 0 "$WARMUP" "$WARM" --batch "$BATCH" --connections "$BATCH_CONNS"
+for r in $(seq "$ROUNDS"); do
+	run_wrk zesd-batch "$ZPID" "$ZURL" "$r" "$DURATION" "$RESULTS" --batch "$BATCH" --connections "$BATCH_CONNS"
+done
+
+if [ "$PROFILE" = 1 ]; then
+	for kind in single batch; do
+		say "profiling zesd under $kind checks (perf record, $DURATION s)"
+		extra=()
+		[ $kind = batch ] && extra=(--batch "$BATCH" --connections "$BATCH_CONNS")
+		# DWARF call graphs: the Release build has no frame pointers.
+		perf record -q -F 499 --call-graph dwarf,16384 -p "$ZPID" -o "$B/perf-$kind.data" \
+			-- sleep "$((DURATION + 1))" >"$LOGDIR/perf-$kind.log" 2>&1 &
+		ppid=$!
+		run_wrk "profile-$kind" "$ZPID" "$ZURL" 0 "$DURATION" "$WARM" "${extra[@]}"
+		wait "$ppid" || true
+		{
+			echo "# perf profile of zesd under $kind checks: by library"
+			perf report -i "$B/perf-$kind.data" --stdio --no-children --sort dso -g none 2>/dev/null |
+				grep -E '^ +[0-9]'
+			echo "# functions, inclusive (children) and self, at least 1%"
+			perf report -i "$B/perf-$kind.data" --stdio --children --sort symbol \
+				--percent-limit 1 -g none 2>/dev/null | grep -E '^ +[0-9]' | grep -v '\] 0x' |
+				sed 's/ *- *- *$//'
+		} >"$B/perf-$kind.txt" || true
+		say "  $B/perf-$kind.txt (zesd's own functions, inclusive):"
+		grep -E 'access_|zes_|server_|json_|RAND_|EVP_' "$B/perf-$kind.txt" | head -n 20 >&2 || true
+	done
+fi
+
+RSS_KB=$("$PY" "$BENCH/bench.py" proc --pid "$ZPID" | sed 's/.*"rss_kb": \([0-9]*\).*/\1/')
+INDEX=$("$PY" "$BENCH/bench.py" metrics --url "$ZURL")
+
+say "grant-to-visible lag: $GRANTS grants, each committed then polled every 1 ms until a check sees it"
+"$PY" "$BENCH/bench.py" lag --url "$ZURL" --token "$TOKEN" --pghost "$PGSOCK" --pgport "$PGPORT" \
+	--grants "$GRANTS" --out "$B/lag.json"
+
+say "restarting zesd with signing on"
+stop_pid "$ZPID"
+ZPID=
+start_zesd signed signing
+READY2=$READY
+say "  ready in $READY2 s"
+curl -sf -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+	-d "$(check_body "$SAMPLE")" "$ZURL/v1/access-checks" | grep -q '"signature"' ||
+	die "signed zesd answers without a signature"
+
+say "single checks with signing, $ROUNDS rounds of $DURATION s"
+run_wrk zesd-signed "$ZPID" "$ZURL" 0 "$WARMUP" "$WARM"
+for r in $(seq "$ROUNDS"); do
+	run_wrk zesd-signed "$ZPID" "$ZURL" "$r" "$DURATION" "$RESULTS"
+done
+say "batches of $BATCH checks with signing, $ROUNDS rounds of $DURATION s, wrk -t$WRK_THREADS -c$BATCH_CONNS"
+run_wrk zesd-signed-batch "$ZPID" "$ZURL" 0 "$WARMUP" "$WARM" --batch "$BATCH" --connections "$BATCH_CONNS"
+for r in $(seq "$ROUNDS"); do
+	run_wrk zesd-signed-batch "$ZPID" "$ZURL" "$r" "$DURATION" "$RESULTS" --batch "$BATCH" \
+		--connections "$BATCH_CONNS"
+done
+stop_pid "$ZPID"
+ZPID=
+stop_pid "$CPID"
+CPID=
+
+say "openssl speed -seconds 3 ed25519 (one core, nothing else running)"
+SPEED=$(openssl speed -seconds 3 ed25519 2>/dev/null | "$PY" "$BENCH/bench.py" speed)
+
+T_TOTAL=$(( $(date +%s) - T_START ))
+cat >"$B/meta.json" <<EOF
+{"vehicles": $VEHICLES, "exemptions": $EXEMPTIONS, "rounds": $ROUNDS, "duration": $DURATION,
+ "wrk_threads": $WRK_THREADS, "connections": $CONNS, "batch_connections": $BATCH_CONNS,
+ "ready_s": $READY1, "ready_cpu_s": $READY1_CPU, "ready2_s": $READY2, "rss_kb": $RSS_KB, "index": $INDEX,
+ "lag": $(cat "$B/lag.json"), "openssl": $SPEED,
+ "import_s": $T_IMPORT, "exemptions_s": $T_EXEMPT, "total_s": $T_TOTAL,
+ "notes": [
+  "$VEHICLES vehicles (zesctl import-rdw, $T_IMPORT s), $EXEMPTIONS exemptions ($T_EXEMPT s); plates drawn 90% from the register, 10% unknown; zones GM0599/GM0518/GM0503.",
+  "PostgreSQL: private cluster with PG_FAST=1 (fsync, synchronous_commit, full_page_writes off): commits are cheaper than in production.",
+  "wrk -t$WRK_THREADS shares the 2 cores with the server (and zesd's builder thread): the ratios against the ceiling, measured the same way and alternately, are what matter.",
+  "server CPU = utime+stime of every thread of the server process (/proc/PID/stat) over the run / requests answered.",
+  "signed vs openssl: openssl signs on one core; zesd's figure is signed checks per CPU-second of the whole zesd process.",
+  "batches: wrk -c$BATCH_CONNS, $BATCH checks per request; decisions/s = requests/s x $BATCH.",
+  "other CPU: busy time of the whole machine (/proc/stat) minus the server's and wrk's during the runs; other processes disturb the figures.",
+  "lag: one grant at a time (2-10 ms apart), committed on its own connection, then one check every 1 ms on a keep-alive connection."
+ ]}
+EOF
+"$PY" "$BENCH/bench.py" report --results "$RESULTS" --meta "$B/meta.json" | tee "$B/report.txt"
+say "total $T_TOTAL s; results in $RESULTS, $B/meta.json and $B/report.txt"
