@@ -19,6 +19,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/util.h>
+#include <openssl/rand.h>
 
 #include "zes/log.h"
 #include "zes/worker.h"
@@ -122,6 +123,8 @@ zes_workers_create(struct zes_server *srv, char **err)
 			return -1;
 		}
 		w->cfg = zes_config_ref(srv->cfg);
+		if (RAND_bytes((unsigned char *)w->did_key, sizeof(w->did_key)) != 1)
+			zes_fatal("cannot seed decision ids: RAND_bytes failed");
 		w->rules = srv->rules ? zes_rules_ref(srv->rules) : NULL;
 		w->metrics = zes_metrics_new();
 		w->notify = event_new(w->base, -1, 0, worker_notify_cb, w);

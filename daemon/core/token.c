@@ -2,6 +2,7 @@
  * Bearer tokens (pure; no I/O): "zes_" and the base64url form (RFC 4648 §5,
  * no padding) of 32 random bytes, and the SHA-256 that is all we store.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,11 +76,35 @@ zes_token_wellformed(const char *s, size_t len)
 	return 1;
 }
 
+/*
+ * SHA-256, fetched from the provider once: EVP_sha256() makes OpenSSL 3 look
+ * the algorithm up again on every digest, which every authenticated request
+ * would pay.  The fetched method is immutable and shared by all threads.
+ */
+static EVP_MD		*token_md;
+static pthread_once_t	 token_md_once = PTHREAD_ONCE_INIT;
+
+/* Fetch SHA-256 (once). */
+static void
+token_md_fetch(void)
+{
+	if ((token_md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+		abort();
+}
+
+/* The fetched SHA-256. */
+static const EVP_MD *
+token_sha256(void)
+{
+	pthread_once(&token_md_once, token_md_fetch);
+	return token_md;
+}
+
 /* SHA-256 of the len bytes of the token text. */
 void
 zes_token_hash(const char *s, size_t len, uint8_t out[ZES_TOKEN_HASH_LEN])
 {
 	/* Fails only when OpenSSL cannot allocate: like xmalloc, stop. */
-	if (EVP_Digest(s, len, out, NULL, EVP_sha256(), NULL) != 1)
+	if (EVP_Digest(s, len, out, NULL, token_sha256(), NULL) != 1)
 		abort();
 }

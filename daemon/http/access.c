@@ -10,11 +10,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
-#include <openssl/rand.h>
 
 #include "zes/admit.h"
-#include "zes/canon.h"
 #include "zes/http.h"
 #include "zes/index.h"
 #include "zes/json.h"
@@ -26,19 +25,8 @@
 #include "zes/xmalloc.h"
 
 #define ACCESS_MAX_CHECKS	1000
-/*
- * Results signed per turn of the loop.  An Ed25519 signature costs tens of
- * microseconds, so a batch of 1,000 is signed in slices with the loop free
- * between them: other connections of this worker are not held up.
- */
+/* Results signed per turn of the loop (see access_sign_cb). */
 #define ACCESS_SIGN_SLICE	32
-
-/* A batch being signed. */
-struct access_signing {
-	json_t		*results;	/* owned */
-	size_t		 next;
-	struct event	*ev;		/* the next slice */
-};
 
 static void	access_checks_run(struct zes_req *);
 
@@ -65,28 +53,141 @@ access_uuid_text(const uint8_t id[16], char out[37])
 	out[o] = '\0';
 }
 
-/* A fresh random (version 4) UUID for a decision. */
-static void
-access_decision_id(char out[37])
+/* splitmix64's finaliser: a bijection of 64-bit values that mixes well. */
+static uint64_t
+access_mix(uint64_t x)
 {
-	uint8_t	id[16];
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return x;
+}
 
-	if (RAND_bytes(id, sizeof(id)) != 1)
-		zes_fatalx("RAND_bytes failed");
+/*
+ * A decision id, shaped as a version 4 UUID: the worker's counter mixed
+ * with its random key.  The mix is a bijection, so ids of one worker never
+ * repeat; the keys are random per worker and start, so ids of different
+ * workers or runs collide no more often than random ones.  RAND_bytes per
+ * decision cost more than the decision itself.
+ */
+static void
+access_decision_id(struct zes_worker *w, char out[37])
+{
+	uint64_t	n = w->did_next++, a, b;
+	uint8_t		id[16];
+	int		i;
+
+	a = access_mix(w->did_key[0] + n);
+	b = access_mix(w->did_key[1] ^ access_mix(n + 0x9e3779b97f4a7c15ull));
+	for (i = 0; i < 8; i++) {
+		id[i] = (uint8_t)(a >> (56 - 8 * i));
+		id[8 + i] = (uint8_t)(b >> (56 - 8 * i));
+	}
 	id[6] = (uint8_t)((id[6] & 0x0f) | 0x40);
 	id[8] = (uint8_t)((id[8] & 0x3f) | 0x80);
 	access_uuid_text(id, out);
 }
 
 /*
- * Move the errors r collected since `from` into a problem object for one
- * item (API.md: an invalid item gets a problem in its place).
+ * The answer being written.  Results are written as RFC 8785 canonical JSON
+ * (members in sorted order, compact), so the bytes sent are the bytes
+ * signed: a result is stored as its text without "signature", with `splice`
+ * the offset where the signature member belongs ("plate" < "signature" <
+ * "validUntil").  Problems in place of invalid items are stored as they are.
  */
-static json_t *
-access_item_problem(struct zes_req *r, size_t from)
+struct access_item {
+	size_t	off, len;	/* in out.buf */
+	size_t	splice;		/* offset within the item; 0: not a decision */
+	char	sig[ZES_SIGNATURE_B64_LEN + 1];
+};
+
+struct access_batch {
+	char			*buf;
+	size_t			 len, cap;
+	struct access_item	*items;
+	size_t			 nitems;
+	size_t			 next;		/* next item to sign */
+	struct event		*ev;		/* the next slice of signatures */
+};
+
+/* Append bytes to the batch text. */
+static void
+access_put(struct access_batch *b, const char *s, size_t n)
 {
-	json_t	*errs = json_array();
-	size_t	 i;
+	if (b->len + n > b->cap) {
+		b->cap = (b->len + n) * 2 + 256;
+		b->buf = xrealloc(b->buf, b->cap);
+	}
+	memcpy(b->buf + b->len, s, n);
+	b->len += n;
+}
+
+/* Append a NUL-terminated string. */
+static void
+access_puts(struct access_batch *b, const char *s)
+{
+	access_put(b, s, strlen(s));
+}
+
+/* Append a JSON string with RFC 8785 escaping. */
+static void
+access_put_string(struct access_batch *b, const char *s)
+{
+	char	esc[8];
+
+	access_put(b, "\"", 1);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			access_put(b, esc, 2);
+		} else if (c < 0x20) {
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			access_put(b, esc, 6);
+		} else
+			access_put(b, (const char *)s, 1);
+	}
+	access_put(b, "\"", 1);
+}
+
+/* Append ,"key":"value" (or {"key":... for the first member). */
+static void
+access_member(struct access_batch *b, int *first, const char *key,
+    const char *value)
+{
+	access_puts(b, *first ? "{\"" : ",\"");
+	*first = 0;
+	access_puts(b, key);
+	access_puts(b, "\":");
+	access_put_string(b, value);
+}
+
+/* Start an item at the end of the text. */
+static struct access_item *
+access_item_begin(struct access_batch *b)
+{
+	struct access_item	*it = &b->items[b->nitems++];
+
+	memset(it, 0, sizeof(*it));
+	it->off = b->len;
+	return it;
+}
+
+/*
+ * Move the errors r collected since `from` into a problem written in the
+ * item's place (API.md: an invalid item gets a problem, not a failed request).
+ */
+static void
+access_item_problem(struct zes_req *r, struct access_batch *b, size_t from)
+{
+	struct access_item	*it = access_item_begin(b);
+	json_t			*errs = json_array(), *p;
+	char			*text;
+	size_t			 i;
 
 	for (i = from; i < r->nerrors; i++) {
 		json_array_append_new(errs, json_pack("{s:s, s:s}", "field",
@@ -95,16 +196,23 @@ access_item_problem(struct zes_req *r, size_t from)
 		free(r->errors[i].message);
 	}
 	r->nerrors = from;
-	return json_pack("{s:s, s:s, s:i, s:s, s:o}",
+	p = json_pack("{s:s, s:s, s:i, s:s, s:o}",
 	    "type", "https://zesd.example.nl/problems/invalid-input",
 	    "title", "Invalid input", "status", 400,
 	    "detail", "this check is invalid", "errors", errs);
+	text = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(p);
+	if (text == NULL)
+		zes_fatalx("json_dumps of an item problem failed");
+	access_puts(b, text);
+	free(text);
+	it->len = b->len - it->off;
 }
 
-/* Decide one check; NULL after adding its errors to r. */
-static json_t *
+/* Decide one check and write its result; -1 after adding its errors to r. */
+static int
 access_check_one(struct zes_req *r, const struct zes_index *idx,
-    const json_t *item, size_t i, int64_t now)
+    const json_t *item, size_t i, int64_t now, struct access_batch *b)
 {
 	static const struct zes_json_field fields[] = {
 		{ "plate", ZES_JSON_STRING, 1, 0 },
@@ -116,20 +224,23 @@ access_check_one(struct zes_req *r, const struct zes_index *idx,
 	const struct zes_rules		*rules = zes_index_rules(idx);
 	const struct zes_municipality	*m = NULL;
 	const struct zes_exemption	*ex;
+	const struct zes_signer		*signer = r->w->srv->signer;
 	struct zes_admit_query		 q;
 	struct zes_admit_result		 res;
 	struct zes_plate		 plate;
+	struct access_item		*it;
 	const char			*why, *s, *country;
 	char				 path[48], field[64], atbuf[24], idbuf[37];
 	char				 until[24], decision[37];
 	size_t				 nerr = r->nerrors, nex;
 	int64_t				 at = now;
-	json_t				*out, *v;
+	int				 first = 1;
+	json_t				*v;
 
 	snprintf(path, sizeof(path), "checks[%zu]", i);
 	if (!json_is_object(item)) {
 		zes_req_error(r, path, "must be an object");
-		return NULL;
+		return -1;
 	}
 	zes_json_check(r, item, path, fields);
 	country = json_string_value(json_object_get(item, "country"));
@@ -157,7 +268,7 @@ access_check_one(struct zes_req *r, const struct zes_index *idx,
 		zes_req_error(r, field, "must be an RFC 3339 date-time with an offset");
 	}
 	if (r->nerrors > nerr)
-		return NULL;
+		return -1;
 
 	memset(&q, 0, sizeof(q));
 	q.rules = rules;
@@ -170,89 +281,112 @@ access_check_one(struct zes_req *r, const struct zes_index *idx,
 	q.nexemptions = nex;
 	zes_admit(&q, &res);
 
+	/* Members in RFC 8785 order: the text is canonical as written. */
 	zes_time_format_utc(at, atbuf);
-	access_decision_id(decision);
-	out = json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s}",
-	    "plate", plate.text, "municipality", m->code, "at", atbuf,
-	    "allowed", res.allowed, "basis", zes_basis_name(res.basis),
-	    "ground", res.ground, "decisionId", decision);
+	access_decision_id(r->w, decision);
+	it = access_item_begin(b);
+	access_puts(b, res.allowed ? "{\"allowed\":true" : "{\"allowed\":false");
+	first = 0;
+	access_member(b, &first, "at", atbuf);
+	access_member(b, &first, "basis", zes_basis_name(res.basis));
 	if (strcmp(plate.country, "NL") != 0)
-		json_object_set_new(out, "country", json_string(plate.country));
+		access_member(b, &first, "country", plate.country);
+	access_member(b, &first, "decisionId", decision);
 	if (res.exemption != NULL) {
 		access_uuid_text(res.exemption->id, idbuf);
-		json_object_set_new(out, "exemptionId", json_string(idbuf));
-		json_object_set_new(out, "issuer", json_string(res.issuer));
+		access_member(b, &first, "exemptionId", idbuf);
 	}
+	access_member(b, &first, "ground", res.ground);
+	if (res.exemption != NULL)
+		access_member(b, &first, "issuer", res.issuer);
+	if (signer != NULL)
+		access_member(b, &first, "kid", zes_signer_kid(signer));
+	access_member(b, &first, "municipality", m->code);
+	access_member(b, &first, "plate", plate.text);
+	it->splice = b->len - it->off;
 	if (res.allowed && res.valid_until != INT64_MAX) {
 		zes_time_format_utc(res.valid_until, until);
-		json_object_set_new(out, "validUntil", json_string(until));
+		access_member(b, &first, "validUntil", until);
 	}
-	return out;
+	access_put(b, "}", 1);
+	it->len = b->len - it->off;
+	return 0;
 }
 
-/* Free the signing state (also when the deadline answered first). */
+/* Free the batch (also when the deadline answered first). */
 static void
-access_signing_free(void *arg)
+access_batch_free(void *arg)
 {
-	struct access_signing	*st = arg;
+	struct access_batch	*b = arg;
 
-	if (st->ev != NULL)
-		event_free(st->ev);
-	json_decref(st->results);
-	free(st);
+	if (b->ev != NULL)
+		event_free(b->ev);
+	free(b->buf);
+	free(b->items);
+	free(b);
+}
+
+/* Write the answer: every item, signatures spliced in, and send it. */
+static void
+access_reply(struct zes_req *r, struct access_batch *b)
+{
+	struct evbuffer	*out = evbuffer_new();
+	size_t		 i;
+
+	evbuffer_expand(out, b->len + b->nitems * (ZES_SIGNATURE_B64_LEN + 16) + 16);
+	evbuffer_add(out, "{\"results\":[", 12);
+	for (i = 0; i < b->nitems; i++) {
+		const struct access_item *it = &b->items[i];
+
+		if (i > 0)
+			evbuffer_add(out, ",", 1);
+		if (it->sig[0] == '\0') {
+			evbuffer_add(out, b->buf + it->off, it->len);
+			continue;
+		}
+		evbuffer_add(out, b->buf + it->off, it->splice);
+		evbuffer_add_printf(out, ",\"signature\":\"%s\"", it->sig);
+		evbuffer_add(out, b->buf + it->off + it->splice, it->len - it->splice);
+	}
+	evbuffer_add(out, "]}", 2);
+	zes_http_reply_evbuffer(r, 200, "application/json", out);
+	evbuffer_free(out);
 }
 
 /*
- * Sign one result: the key id goes in first, then the signature over the
- * canonical JSON of everything but the signature (API.md, Enforcement).
+ * Sign the next slice of decisions; answer when all are signed.  An
+ * Ed25519 signature costs tens of microseconds, so a large batch is signed
+ * in slices with the worker's loop free between them.
  */
-static int
-access_sign_one(const struct zes_signer *signer, json_t *res)
-{
-	char	*canon, sig[ZES_SIGNATURE_B64_LEN + 1];
-	size_t	 len;
-	int	 rc;
-
-	json_object_set_new(res, "kid", json_string(zes_signer_kid(signer)));
-	if (zes_canon_json(res, &canon, &len) != 0)
-		return -1;
-	rc = zes_signer_sign(signer, canon, len, sig);
-	free(canon);
-	if (rc == 0)
-		json_object_set_new(res, "signature", json_string(sig));
-	return rc;
-}
-
-/* Sign the next slice; answer when every result is signed. */
 static void
 access_sign_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct zes_req		*r = arg;
-	struct access_signing	*st = r->data;
+	struct access_batch	*b = r->data;
 	const struct zes_signer	*signer = r->w->srv->signer;
-	size_t			 end, n = json_array_size(st->results);
+	size_t			 end;
 	struct timeval		 now = { 0, 0 };
-	json_t			*res;
 
 	(void)fd;
 	(void)what;
-	end = st->next + ACCESS_SIGN_SLICE < n ? st->next + ACCESS_SIGN_SLICE : n;
-	for (; st->next < end; st->next++) {
-		res = json_array_get(st->results, st->next);
-		/* Problems in place of invalid items are not decisions: not signed. */
-		if (json_object_get(res, "decisionId") == NULL)
+	end = b->next + ACCESS_SIGN_SLICE < b->nitems ?
+	    b->next + ACCESS_SIGN_SLICE : b->nitems;
+	for (; b->next < end; b->next++) {
+		struct access_item *it = &b->items[b->next];
+
+		/* Problems in place of invalid items are not decisions: unsigned. */
+		if (it->splice == 0)
 			continue;
-		if (access_sign_one(signer, res) != 0) {
+		if (zes_signer_sign(signer, b->buf + it->off, it->len, it->sig) != 0) {
 			zes_http_internal(r, "signing an access decision failed");
 			return;
 		}
 	}
-	if (st->next < n) {
-		evtimer_add(st->ev, &now);
+	if (b->next < b->nitems) {
+		evtimer_add(b->ev, &now);
 		return;
 	}
-	res = json_pack("{s:O}", "results", st->results);
-	zes_http_reply_json(r, 200, res);
+	access_reply(r, b);
 }
 
 /* POST /v1/access-checks {"checks":[...]} */
@@ -265,14 +399,13 @@ access_checks_run(struct zes_req *r)
 	};
 	const struct zes_index	*idx = r->w->index;
 	const json_t		*checks;
-	json_t			*results, *one;
-	size_t			 i, n, nerr;
+	struct access_batch	*b;
+	size_t			 i, n = 0, nerr;
 	struct timespec		 ts;
 
 	zes_req_query_check(r, (const char *const[]){ NULL });
 	if (zes_json_check(r, r->body, "", fields) == 0) {
-		checks = json_object_get(r->body, "checks");
-		n = json_array_size(checks);
+		n = json_array_size(json_object_get(r->body, "checks"));
 		if (n < 1 || n > ACCESS_MAX_CHECKS)
 			zes_req_error(r, "checks", "must hold 1 to %d checks",
 			    ACCESS_MAX_CHECKS);
@@ -287,25 +420,22 @@ access_checks_run(struct zes_req *r)
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	checks = json_object_get(r->body, "checks");
-	n = json_array_size(checks);
-	results = json_array();
+	b = xcalloc(1, sizeof(*b));
+	b->items = xcalloc(n, sizeof(*b->items));
+	b->cap = n * 320 + 64;
+	b->buf = xmalloc(b->cap);
+	r->data = b;
+	r->data_free = access_batch_free;
 	for (i = 0; i < n; i++) {
 		nerr = r->nerrors;
-		one = access_check_one(r, idx, json_array_get(checks, i), i,
-		    (int64_t)ts.tv_sec);
-		if (one == NULL)
-			one = access_item_problem(r, nerr);
-		json_array_append_new(results, one);
+		if (access_check_one(r, idx, json_array_get(checks, i), i,
+		    (int64_t)ts.tv_sec, b) != 0)
+			access_item_problem(r, b, nerr);
 	}
 	if (r->w->srv->signer != NULL) {
-		struct access_signing *st = xcalloc(1, sizeof(*st));
-
-		st->results = results;
-		st->ev = evtimer_new(r->w->base, access_sign_cb, r);
-		r->data = st;
-		r->data_free = access_signing_free;
+		b->ev = evtimer_new(r->w->base, access_sign_cb, r);
 		access_sign_cb(-1, 0, r);
 		return;
 	}
-	zes_http_reply_json(r, 200, json_pack("{s:o}", "results", results));
+	access_reply(r, b);
 }

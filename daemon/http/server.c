@@ -543,6 +543,14 @@ zes_http_reply_json(struct zes_req *r, int status, json_t *body)
 	evbuffer_free(buf);
 }
 
+/* Answer with the content of an evbuffer (drained). */
+void
+zes_http_reply_evbuffer(struct zes_req *r, int status, const char *ctype,
+    struct evbuffer *body)
+{
+	server_send(r, status, ctype, body);
+}
+
 /* Answer with bytes. */
 void
 zes_http_reply_bytes(struct zes_req *r, int status, const char *ctype,

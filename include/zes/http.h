@@ -71,6 +71,10 @@ struct zes_req {
 
 /* Answer with a JSON body (stolen) and status. */
 void	zes_http_reply_json(struct zes_req *, int status, json_t *body);
+/* Answer with the content of an evbuffer (drained; the caller still frees it). */
+struct evbuffer;
+void	zes_http_reply_evbuffer(struct zes_req *, int status, const char *ctype,
+	    struct evbuffer *body);
 /* Answer with raw bytes of a content type. */
 void	zes_http_reply_bytes(struct zes_req *, int status, const char *ctype,
 	    const void *data, size_t len);

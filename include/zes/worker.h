@@ -53,6 +53,8 @@ struct zes_worker {
 	atomic_uint			 inflight_seen;	/* inflight, for scrapes from other workers */
 	int				 stopping;
 	uint64_t			 rid_next;
+	uint64_t			 did_key[2];	/* random, for decision ids (daemon/http/access.c) */
+	uint64_t			 did_next;
 };
 
 /* What the main thread owns and publishes. */
