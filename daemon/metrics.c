@@ -11,6 +11,7 @@
 
 #include <event2/buffer.h>
 
+#include "zes/admit.h"
 #include "zes/metrics.h"
 #include "zes/router.h"
 #include "zes/xmalloc.h"
@@ -44,6 +45,7 @@ struct zes_metrics {
 	struct metrics_hist	*hist;		/* zes_router_count() + 1 */
 	size_t			 nhist;
 	unsigned long long	 dropped;	/* combinations past METRICS_SLOTS */
+	unsigned long long	 decisions[ZES_METRICS_BASES];	/* by enum zes_basis */
 };
 
 /* A worker's empty set. */
@@ -106,6 +108,18 @@ zes_metrics_observe(struct zes_metrics *m, size_t route,
 	pthread_mutex_unlock(&m->lock);
 }
 
+/* Add a request's access decisions, counted by basis. */
+void
+zes_metrics_decisions(struct zes_metrics *m, const unsigned *counts, size_t n)
+{
+	size_t	i;
+
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < n && i < ZES_METRICS_BASES; i++)
+		m->decisions[i] += counts[i];
+	pthread_mutex_unlock(&m->lock);
+}
+
 /* Route label of an index. */
 static const char *
 metrics_route(size_t i)
@@ -121,12 +135,13 @@ zes_metrics_render(struct evbuffer *out, struct zes_metrics *const *sets,
 	struct metrics_count	*all;
 	struct metrics_hist	*hist;
 	size_t			 nall = 0, cap, i, j, k, nh;
-	unsigned long long	 dropped = 0, cum;
+	unsigned long long	 dropped = 0, cum, decisions[ZES_METRICS_BASES];
 
 	nh = zes_router_count() + 1;
 	cap = nsets * METRICS_SLOTS;
 	all = xcalloc(cap ? cap : 1, sizeof(*all));
 	hist = xcalloc(nh, sizeof(*hist));
+	memset(decisions, 0, sizeof(decisions));
 	for (i = 0; i < nsets; i++) {
 		struct zes_metrics *m = sets[i];
 
@@ -151,6 +166,8 @@ zes_metrics_render(struct evbuffer *out, struct zes_metrics *const *sets,
 			hist[j].sum += m->hist[j].sum;
 		}
 		dropped += m->dropped;
+		for (j = 0; j < ZES_METRICS_BASES; j++)
+			decisions[j] += m->decisions[j];
 		pthread_mutex_unlock(&m->lock);
 	}
 
@@ -183,6 +200,14 @@ zes_metrics_render(struct evbuffer *out, struct zes_metrics *const *sets,
 		    metrics_route(j), hist[j].count, metrics_route(j), hist[j].sum,
 		    metrics_route(j), hist[j].count);
 	}
+	evbuffer_add_printf(out,
+	    "# HELP zes_access_decisions_total Access decisions, by basis.\n"
+	    "# TYPE zes_access_decisions_total counter\n");
+	for (j = 0; j < ZES_METRICS_BASES; j++)
+		if (zes_basis_name((enum zes_basis)j) != NULL)
+			evbuffer_add_printf(out,
+			    "zes_access_decisions_total{basis=\"%s\"} %llu\n",
+			    zes_basis_name((enum zes_basis)j), decisions[j]);
 	evbuffer_add_printf(out,
 	    "# HELP zes_http_metrics_dropped_total Request counts not kept because a worker's table was full.\n"
 	    "# TYPE zes_http_metrics_dropped_total counter\n"

@@ -17,6 +17,7 @@
 #include "zes/http.h"
 #include "zes/index.h"
 #include "zes/json.h"
+#include "zes/metrics.h"
 #include "zes/period.h"
 #include "zes/plate.h"
 #include "zes/routes.h"
@@ -110,6 +111,7 @@ struct access_batch {
 	size_t			 nitems;
 	size_t			 next;		/* next item to sign */
 	struct event		*ev;		/* the next slice of signatures */
+	unsigned		 bases[ZES_METRICS_BASES];	/* decisions by basis */
 };
 
 /* Append bytes to the batch text. */
@@ -280,6 +282,8 @@ access_check_one(struct zes_req *r, const struct zes_index *idx,
 	q.exemptions = ex;
 	q.nexemptions = nex;
 	zes_admit(&q, &res);
+	if ((size_t)res.basis < ZES_METRICS_BASES)
+		b->bases[res.basis]++;
 
 	/* Members in RFC 8785 order: the text is canonical as written. */
 	zes_time_format_utc(at, atbuf);
@@ -432,6 +436,7 @@ access_checks_run(struct zes_req *r)
 		    (int64_t)ts.tv_sec, b) != 0)
 			access_item_problem(r, b, nerr);
 	}
+	zes_metrics_decisions(r->w->metrics, b->bases, ZES_METRICS_BASES);
 	if (r->w->srv->signer != NULL) {
 		b->ev = evtimer_new(r->w->base, access_sign_cb, r);
 		access_sign_cb(-1, 0, r);

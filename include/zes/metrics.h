@@ -19,6 +19,11 @@ void			 zes_metrics_free(struct zes_metrics *);
 void			 zes_metrics_observe(struct zes_metrics *, size_t route,
 			    enum evhttp_cmd_type method, int status, double seconds);
 
+/* Count access decisions by basis (enum zes_basis, below ZES_METRICS_BASES). */
+#define ZES_METRICS_BASES	16
+void			 zes_metrics_decisions(struct zes_metrics *, const unsigned *counts,
+			    size_t n);
+
 /* Gauges and counters from elsewhere, appended in Prometheus text after the request families. */
 struct zes_metrics_extra {
 	unsigned	 db_connected;		/* store connections up, all workers */

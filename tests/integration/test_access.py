@@ -302,3 +302,21 @@ def test_checks_keep_answering_while_the_database_is_down(env, private_cluster, 
     wait_for(lambda: one(w, "BC23DF")["basis"] == "municipal_exemption", 5.0,
              what="a grant after the database came back")
     assert one(w, "BC23DF")["exemptionId"] == exid
+
+
+def test_metrics_count_decisions_and_show_the_index(world):
+    z = world["z"]
+
+    def value(text, name):
+        for line in text.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[-1])
+        return None
+
+    before = value(z.get("/metrics").body.decode(), 'zes_access_decisions_total{basis="zero_emission"}')
+    check(world, *[{"plate": "VTV69T", "municipality": ROTTERDAM}] * 3)
+    text = z.get("/metrics").body.decode()
+    assert value(text, 'zes_access_decisions_total{basis="zero_emission"}') == before + 3
+    assert value(text, "zes_index_ready") == 1
+    assert value(text, "zes_index_vehicles") == len(VEHICLES)
+    assert value(text, "zes_index_bytes") > 0
