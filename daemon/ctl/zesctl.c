@@ -3,6 +3,7 @@
  * is one entry of ctl_cmds[], with its synopsis, its help and its function.
  * It blocks on libpq, which is why it is not part of the daemon.
  */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,10 @@
 #include <openssl/rand.h>
 
 #include "zes/common.h"
+#include "zes/import_rdw.h"
 #include "zes/migrate.h"
+#include "zes/rulesdir.h"
+#include "zes/ruleset.h"
 #include "zes/token.h"
 #include "zes/version.h"
 #include "zes/xmalloc.h"
@@ -55,6 +59,8 @@ static int	ctl_migrate(struct ctl *, int, char **);
 static int	ctl_token_create(struct ctl *, int, char **);
 static int	ctl_token_revoke(struct ctl *, int, char **);
 static int	ctl_token_list(struct ctl *, int, char **);
+static int	ctl_import_rdw(struct ctl *, int, char **);
+static int	ctl_check_rules(struct ctl *, int, char **);
 
 static const struct ctl_cmd ctl_cmds[] = {
 	{
@@ -95,6 +101,35 @@ static const struct ctl_cmd ctl_cmds[] = {
 		"List every token: name, role, municipality, and when it was\n"
 		"created, revoked and last used (UTC; '-' for never).\n",
 		ctl_token_list,
+	},
+	{
+		"import-rdw", "--vehicles FILE --fuels FILE [--bodies FILE]"
+		" [--body-codes FILE] [--specials FILE]",
+		"load the RDW open-data exports into the vehicle register",
+		"Load the RDW's CSV exports (docs/register.md) in one transaction:\n"
+		"the records of the plates in the vehicles file are replaced, all\n"
+		"other plates are kept.  Each rejected row of the vehicles file is\n"
+		"printed as \"line N: reason\" (the header is line 1), and last\n"
+		"\"read N, loaded N, rejected N\".  Exit status 0 when it committed,\n"
+		"1 when nothing was loaded.\n"
+		"\n"
+		"  --vehicles FILE    Gekentekende_voertuigen (required)\n"
+		"  --fuels FILE       Gekentekende_voertuigen_brandstof (required)\n"
+		"  --bodies FILE      Gekentekende_voertuigen_carrosserie\n"
+		"  --body-codes FILE  Gekentekende_voertuigen_carrosserie_specificatie\n"
+		"  --specials FILE    Gekentekende_voertuigen_bijzonderheden\n",
+		ctl_import_rdw,
+	},
+	{
+		"check-rules", "DIR",
+		"validate a rules folder without a daemon",
+		"Load the rules folder DIR exactly as zesd does at start and on a\n"
+		"reload (rules/README.md), without a database.  When every file is\n"
+		"valid, print \"ok: N rule sets (national V, GMnnnn V, ...)\" with\n"
+		"each rule set's version and exit 0.  Otherwise print every error of\n"
+		"every file on standard error, one per line as\n"
+		"\"file#/json/pointer: message\", and exit 1.\n",
+		ctl_check_rules,
 	},
 };
 
@@ -665,6 +700,119 @@ ctl_token_list(struct ctl *ctl, int argc, char **argv)
 		}
 	}
 	PQclear(res);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		ctl_warn("cannot write to standard output");
+		return CTL_EXIT_FAIL;
+	}
+	return CTL_EXIT_OK;
+}
+
+/* zesctl import-rdw --vehicles FILE --fuels FILE [--bodies FILE] ... */
+static int
+ctl_import_rdw(struct ctl *ctl, int argc, char **argv)
+{
+	static const char *const		 names[ZES_RDW_NFILES] = {
+						    "--vehicles", "--fuels",
+						    "--bodies", "--body-codes",
+						    "--specials" };
+	const char				*paths[ZES_RDW_NFILES] = { NULL };
+	const struct zes_import_rdw_file_stats	*st;
+	struct zes_import_rdw_result		 res;
+	struct zes_import_rdw			*imp;
+	char					*err = NULL;
+	int					 f, rc = CTL_EXIT_FAIL;
+
+	(void)ctl_parse(ctl, argc, argv, names, paths, ZES_RDW_NFILES, NULL, 0);
+	if (paths[ZES_RDW_VEHICLES] == NULL)
+		ctl_usage(ctl->cmd, "--vehicles is required");
+	if (paths[ZES_RDW_FUELS] == NULL)
+		ctl_usage(ctl->cmd, "--fuels is required");
+	/* Every file is opened and its header checked before the database. */
+	if ((imp = zes_import_rdw_open(paths, &err)) == NULL) {
+		ctl_warn("import-rdw: %s; nothing was loaded", err);
+		free(err);
+		return CTL_EXIT_FAIL;
+	}
+	if (ctl_connect(ctl) == -1)
+		goto out;
+	if (zes_import_rdw_run(imp, ctl->conn, stdout, &res, &err) == -1) {
+		(void)fflush(stdout);
+		ctl_warn("import-rdw: %s; nothing was loaded", err);
+		goto out;
+	}
+	rc = CTL_EXIT_OK;
+	for (f = ZES_RDW_FUELS; f < ZES_RDW_NFILES; f++) {
+		st = &res.files[f];
+		if (st->skipped > 0)
+			ctl_warn("import-rdw: %s file: %" PRIu64 " rows not "
+			    "read (the first on line %" PRIu64 ": %s)",
+			    zes_rdw_file_name((enum zes_rdw_file)f),
+			    st->skipped, st->first_skipped_line,
+			    st->first_skipped_why);
+	}
+	if (res.fuels_cut > 0)
+		ctl_warn("import-rdw: %" PRIu64 " vehicles have more than %d "
+		    "fuel rows; the first %d by brandstof_volgnummer were kept",
+		    res.fuels_cut, ZES_VEHICLE_MAX_FUELS, ZES_VEHICLE_MAX_FUELS);
+	if (res.specials_cut > 0)
+		ctl_warn("import-rdw: %" PRIu64 " vehicles have more than %d "
+		    "special codes; the %d lowest were kept", res.specials_cut,
+		    ZES_VEHICLE_MAX_SPECIALS, ZES_VEHICLE_MAX_SPECIALS);
+	printf("read %" PRIu64 ", loaded %" PRIu64 ", rejected %" PRIu64 "\n",
+	    res.read, res.loaded, res.rejected);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		ctl_warn("import-rdw: cannot write to standard output (the "
+		    "import was committed)");
+out:
+	free(err);
+	zes_import_rdw_free(imp);
+	return rc;
+}
+
+/* Write s to f with control bytes as \xNN: one error stays one line. */
+static void
+ctl_put_escaped(FILE *f, const char *s)
+{
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+}
+
+/* zesctl check-rules DIR */
+static int
+ctl_check_rules(struct ctl *ctl, int argc, char **argv)
+{
+	struct zes_rule_errors	 errs = { NULL, 0 };
+	struct zes_rules	*rules;
+	const char		*pos[1];
+	size_t			 i;
+
+	if (ctl_parse(ctl, argc, argv, NULL, NULL, 0, pos, 1) != 1)
+		ctl_usage(ctl->cmd, "the rules folder is missing");
+	if ((rules = zes_rules_load_dir(pos[0], &errs)) == NULL) {
+		for (i = 0; i < errs.n; i++) {
+			ctl_put_escaped(stderr, errs.v[i].where);
+			fputs(": ", stderr);
+			ctl_put_escaped(stderr, errs.v[i].message);
+			fputc('\n', stderr);
+		}
+		if (errs.n == 0)
+			ctl_warn("%s: the rules cannot be loaded", pos[0]);
+		zes_rule_errors_free(&errs);
+		return CTL_EXIT_FAIL;
+	}
+	printf("ok: %zu rule sets (national %s", 1 + rules->nmunis,
+	    rules->national_info.version);
+	for (i = 0; i < rules->nmunis; i++)
+		printf(", %s %s", rules->munis[i].code,
+		    rules->munis[i].info->version);
+	printf(")\n");
+	zes_rules_unref(rules);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		ctl_warn("cannot write to standard output");
 		return CTL_EXIT_FAIL;
