@@ -18,30 +18,9 @@ ROLES=(desk assessor enforcement admin auditor)
 
 say() { echo "run.sh: $*" >&2; }
 
-# Install what is missing (nothing when all is there: fast and offline-friendly).
-PKGS=(build-essential cmake pkg-config libevent-dev libpq-dev libssl-dev libjansson-dev
-	libcmocka-dev postgresql postgresql-client curl)
-missing=()
-for p in "${PKGS[@]}"; do
-	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-	[ "$st" = "install ok installed" ] || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	SUDO=
-	[ "$(id -u)" = 0 ] || SUDO=sudo
-	mkdir -p "$BUILD/log"
-	APTLOG=$BUILD/log/apt.log
-	say "installing ${missing[*]} (log: $APTLOG)"
-	export DEBIAN_FRONTEND=noninteractive
-	apt_install() { $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null >>"$APTLOG" 2>&1; }
-	if [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -e '^lock$' -e '^partial$' || true)" ]; then
-		$SUDO apt-get update -q >>"$APTLOG" 2>&1 || true
-	fi
-	if ! apt_install; then
-		$SUDO apt-get update -q >>"$APTLOG" 2>&1 || true
-		apt_install || { tail -n 20 "$APTLOG" >&2; say "apt-get install failed"; exit 1; }
-	fi
-fi
+# Install what is missing (scripts/packages.sh).
+. "$ROOT/scripts/packages.sh"
+install_missing "$BUILD/log" "${ZES_BUILD_PKGS[@]}"
 
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZES_SANITIZE=OFF >/dev/null
 cmake --build "$BUILD" -j"$(nproc)"
@@ -60,6 +39,28 @@ DBURL=$("$ROOT/scripts/pg.sh" url "$PGDATA_DIR" "$PGPORT")
 export ZES_SCHEMA_DIR=$ROOT/schema
 ctl() { "$BUILD/zesctl" --database-url "$DBURL" "$@"; }
 ctl migrate
+
+# Demo data: the committed sample of the RDW register (a few thousand
+# vehicles covering every basis, with the real fixtures TT601D and VTV69T),
+# loaded again on every run (an import replaces the records of its plates),
+# and two demo exemptions with fixed ids, so a second run adds nothing.
+DEMO=$ROOT/tests/data/rdw-demo
+ctl import-rdw --vehicles "$DEMO/vehicles.csv" --fuels "$DEMO/fuels.csv" \
+	--bodies "$DEMO/bodies.csv" --body-codes "$DEMO/body-codes.csv" \
+	--specials "$DEMO/specials.csv" | tail -n 1
+DEMO_PLATE=$(psql -X -q -tA "$DBURL" -c "SELECT plate FROM vehicles WHERE category = 'N1'
+	AND fuel_classes = '{4}' AND mass_kg <= 3500 ORDER BY plate LIMIT 1")
+if [ -n "$DEMO_PLATE" ]; then
+	psql -X -q "$DBURL" -v ON_ERROR_STOP=1 -c "
+	INSERT INTO exemptions (id, plate, country, scope, type, issuer, valid_from, valid_until, granted_at)
+	VALUES ('00000000-0000-4000-8000-000000000001', '$DEMO_PLATE', 'NL', 'municipal',
+		'business_hardship', 'GM0599', '2026-01-01T00:00:00+01', '2027-01-01T00:00:00+01',
+		'2026-01-02T10:00:00+01'),
+	       ('00000000-0000-4000-8000-000000000002', 'AB123C', 'DE', 'municipal',
+		'day_exemption', 'GM0503', '2026-12-01T00:00:00+01', '2026-12-02T06:00:00+01',
+		'2026-11-20T10:00:00+01')
+	ON CONFLICT (id) DO NOTHING" >/dev/null
+fi
 
 # Tokens: reuse those of build/demo-tokens.env while `token list` still shows
 # each of them unrevoked; otherwise revoke what is left and make a new set.
@@ -133,6 +134,14 @@ Try, in another shell (demo tokens; they are also in $TOKENS):
   curl -s -H "Authorization: Bearer $ZES_DEMO_AUDITOR_TOKEN" $URL/v1/audit-entries
   curl -s -H "Authorization: Bearer $ZES_DEMO_AUDITOR_TOKEN" $URL/v1/audit-verification
   curl -s -H "Authorization: Bearer $ZES_DEMO_DESK_TOKEN" $URL/v1/audit-entries   # 403: desk may not
+  curl -s -H "Authorization: Bearer $ZES_DEMO_DESK_TOKEN" $URL/v1/municipalities
+  curl -s -H "Authorization: Bearer $ZES_DEMO_DESK_TOKEN" -H 'Content-Type: application/json' \
+       -d '{"plate":"vtv-69-t"}' $URL/v1/vehicles/_search
+  curl -s -H "Authorization: Bearer $ZES_DEMO_ENFORCEMENT_TOKEN" -H 'Content-Type: application/json' \
+       -d '{"checks":[{"plate":"VTV69T","municipality":"GM0599"},{"plate":"TT601D","municipality":"GM0518"},
+            {"plate":"${DEMO_PLATE:-VTV69T}","municipality":"GM0518","at":"2026-06-01T12:00:00+02:00"},
+            {"plate":"AB123C","country":"DE","municipality":"GM0503","at":"2026-12-01T09:00:00+01:00"}]}' \
+       $URL/v1/access-checks
 
 Tokens per role:
   desk         $ZES_DEMO_DESK_TOKEN

@@ -14,31 +14,11 @@ PG=$ROOT/scripts/pg.sh
 
 say() { echo "test.sh: $*" >&2; }
 
-# Install what is missing (nothing when all is there: fast and offline-friendly).
-PKGS=(build-essential cmake pkg-config libevent-dev libpq-dev libssl-dev libjansson-dev
-	libcmocka-dev postgresql postgresql-client curl python3-pytest python3-jsonschema tzdata)
+# Install what is missing (scripts/packages.sh).
+. "$ROOT/scripts/packages.sh"
+PKGS=("${ZES_BUILD_PKGS[@]}" python3-pytest python3-jsonschema tzdata)
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
-missing=()
-for p in "${PKGS[@]}"; do
-	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-	[ "$st" = "install ok installed" ] || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	SUDO=
-	[ "$(id -u)" = 0 ] || SUDO=sudo
-	mkdir -p "$BUILD/log"
-	APTLOG=$BUILD/log/apt.log
-	say "installing ${missing[*]} (log: $APTLOG)"
-	export DEBIAN_FRONTEND=noninteractive
-	apt_install() { $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null >>"$APTLOG" 2>&1; }
-	if [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -e '^lock$' -e '^partial$' || true)" ]; then
-		$SUDO apt-get update -q >>"$APTLOG" 2>&1 || true
-	fi
-	if ! apt_install; then
-		$SUDO apt-get update -q >>"$APTLOG" 2>&1 || true
-		apt_install || { tail -n 20 "$APTLOG" >&2; say "apt-get install failed"; exit 1; }
-	fi
-fi
+install_missing "$BUILD/log" "${PKGS[@]}"
 
 cmake -S "$ROOT" -B "$BUILD" -DZES_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build "$BUILD" -j2

@@ -72,26 +72,10 @@ mkdir -p "$B" "$LOGDIR"
 T_START=$(date +%s)
 
 # ---------------------------------------------------------------- packages
-PKGS=(build-essential cmake pkg-config libevent-dev libpq-dev libssl-dev libjansson-dev
-	postgresql postgresql-client curl wrk python3 openssl)
+. "$ROOT/scripts/packages.sh"
+PKGS=("${ZES_BUILD_PKGS[@]}" wrk python3 openssl)
 [ "$PROFILE" = 1 ] && PKGS+=(linux-perf)
-missing=()
-for p in "${PKGS[@]}"; do
-	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-	[ "$st" = "install ok installed" ] || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	SUDO=
-	[ "$(id -u)" = 0 ] || SUDO=sudo
-	APTLOG=$LOGDIR/apt.log
-	say "installing ${missing[*]} (log: $APTLOG)"
-	export DEBIAN_FRONTEND=noninteractive
-	apt_install() { $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null >>"$APTLOG" 2>&1; }
-	if ! apt_install; then
-		$SUDO apt-get update -q >>"$APTLOG" 2>&1 || true
-		apt_install || { tail -n 20 "$APTLOG" >&2; die "apt-get install failed"; }
-	fi
-fi
+install_missing "$LOGDIR" "${PKGS[@]}" || die "apt-get install failed"
 
 # ---------------------------------------------------------------- build
 say "building zesd (Release, no sanitizers) into $B"
