@@ -370,6 +370,8 @@ ruleset_enter(struct ruleset_build *b, json_t *o, const char *key, size_t *mark)
 {
 	json_t	*v;
 
+	/* Absent: the mark is where the path is, so popping it changes nothing. */
+	*mark = b->pathlen;
 	if ((v = json_object_get(o, key)) == NULL)
 		return NULL;
 	*mark = ruleset_push(b, key);
