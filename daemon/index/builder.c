@@ -59,6 +59,7 @@ struct zes_builder {
 	struct builder_gap	 gaps[BUILDER_MAX_GAPS];
 	size_t			 ngaps;
 	unsigned		 backoff_ms;
+	unsigned		 quiet;			/* failures since the last good round */
 };
 
 static void	*builder_main(void *);
@@ -79,7 +80,9 @@ builder_db_error(struct zes_builder *b, const char *what, const PGresult *res)
 {
 	char	q[600];
 
-	zes_log_warn("index", "db_error", "what=%s error=%s", what,
+	/* The first failure of a streak at warn, the rest at debug: no flood. */
+	zes_log_event(b->quiet++ ? ZES_LOG_DEBUG : ZES_LOG_WARN, "index", NULL,
+	    "db_error", "what=%s error=%s", what,
 	    zes_log_quote(q, sizeof(q), res ? PQresultErrorMessage(res) :
 	    PQerrorMessage(b->conn), 500));
 	pthread_mutex_lock(&b->lock);
@@ -691,10 +694,14 @@ builder_main(void *arg)
 	int			 need_full = 1, stop;
 
 	for (;;) {
+		/* New rules are taken only when not stopping: stop frees them then. */
 		pthread_mutex_lock(&b->lock);
 		stop = b->stop;
-		nr = b->next_rules;
-		b->next_rules = NULL;
+		nr = NULL;
+		if (!stop) {
+			nr = b->next_rules;
+			b->next_rules = NULL;
+		}
 		pthread_mutex_unlock(&b->lock);
 		if (stop)
 			break;
@@ -708,7 +715,6 @@ builder_main(void *arg)
 			b->backoff_ms = b->backoff_ms < 2000 ? b->backoff_ms * 2 : 2000;
 			continue;
 		}
-		b->backoff_ms = 100;
 		if (need_full) {
 			if (builder_full_load(b) != 0)
 				goto broken;
@@ -716,6 +722,8 @@ builder_main(void *arg)
 		}
 		if (builder_poll(b) != 0)
 			goto broken;
+		b->backoff_ms = 100;	/* a whole round worked */
+		b->quiet = 0;
 		builder_wait(b, b->opts.poll_ms);
 		if (b->conn != NULL) {
 			if (PQconsumeInput(b->conn) == 0)
