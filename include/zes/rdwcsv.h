@@ -46,21 +46,21 @@ struct zes_csv_field {
  * zes_csv_next() returned; they stay valid until the next call.
  */
 struct zes_csv {
-	uint64_t		 line;		/* physical line the record starts on, from 1 */
+	uint64_t		 line;		/* physical line it starts on, from 1 */
 	enum zes_csv_error	 error;
 	size_t			 nfields;
 	struct zes_csv_field	 fields[ZES_CSV_MAX_FIELDS];
 
 	/* Private to core/rdwcsv.c. */
 	int			 state;
-	int			 in_record;	/* a byte of a record has been read */
-	int			 returned;	/* the record in the fields was handed out */
+	int			 in_record;	/* a byte of the record was read */
+	int			 returned;	/* the record was handed out */
 	int			 last_cr;	/* the previous byte was a CR */
-	unsigned		 bom;		/* bytes of a UTF-8 BOM matched; 4: past it */
+	unsigned		 bom;		/* BOM bytes matched; 3: past it */
 	uint64_t		 cur_line;	/* physical line of the next byte */
-	size_t			 raw;		/* bytes of the record read so far */
+	size_t			 raw;		/* bytes of the record so far */
 	size_t			 len;		/* bytes of field data in buf */
-	size_t			 field_start;	/* offset in buf of the field being read */
+	size_t			 field_start;	/* where in buf the field starts */
 	char			 buf[ZES_CSV_MAX_RECORD];
 };
 
@@ -125,8 +125,9 @@ enum {
 /* Where each column of a file is. */
 struct zes_rdw_header {
 	enum zes_rdw_file	file;
-	int			col[ZES_RDW_MAX_COLUMNS];	/* field index; -1: absent (optional) */
-	size_t			need;		/* fields a row must have: 1 + the largest index */
+	/* The field index of each slot; -1: an optional column is absent. */
+	int			col[ZES_RDW_MAX_COLUMNS];
+	size_t			need;		/* fields a row must have */
 };
 
 /* The file's name in messages: "vehicles", "fuels", "bodies", ... */
@@ -164,10 +165,10 @@ int	zes_rdw_vehicle(const struct zes_rdw_header *,
 /* One row of a fuels, bodies, body-codes or specials file. */
 struct zes_rdw_detail {
 	char		plate[ZES_PLATE_MAX + 1];	/* normalised */
-	int64_t		seq;		/* the volgnummer; 0 when the file has none */
+	int64_t		seq;		/* volgnummer; 0 when the file has none */
 	struct zes_fuel	fuel;		/* fuels */
 	char		body_type[4];	/* bodies: carrosserietype, upper case */
-	int		code;		/* body codes, specials: the code as an integer */
+	int		code;		/* body codes, specials: as an integer */
 };
 
 /*
