@@ -18,6 +18,7 @@
 
 #include "zes/import_rdw.h"
 #include "zes/period.h"
+#include "zes/ctlpg.h"
 #include "zes/xmalloc.h"
 
 /* Bytes read from a file at a time. */
@@ -214,40 +215,7 @@ static const char *const rdw_upsert_sql =
     "  FROM n WHERE NOT n.known RETURNING 1)"
     " SELECT (SELECT count(*) FROM i), (SELECT count(*) FROM u)";
 
-/* Set *err to a new formatted one-line message (if err is not NULL). */
-static void ZES_PRINTF(2, 3)
-rdw_error(char **err, const char *fmt, ...)
-{
-	char	 buf[2048];
-	char	*p;
-	va_list	 ap;
 
-	va_start(ap, fmt);
-	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	/* Server and libpq messages may span lines: keep one. */
-	for (p = buf; *p != '\0'; p++) {
-		if (*p == '\n' || *p == '\t' || *p == '\r')
-			*p = ' ';
-	}
-	while (p > buf && p[-1] == ' ')
-		*--p = '\0';
-	if (err != NULL && *err == NULL)
-		*err = xstrdup(buf);
-}
-
-/* The primary message of a failed result, or libpq's when there is none. */
-static const char *
-rdw_pgmsg(PGconn *conn, const PGresult *res)
-{
-	const char	*m;
-
-	if (res != NULL &&
-	    (m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)) != NULL)
-		return m;
-	m = PQerrorMessage(conn);
-	return (m != NULL && *m != '\0') ? m : "unknown database error";
-}
 
 /*
  * Run a statement with text parameters; 0 when its status is COMMAND_OK or
@@ -263,7 +231,7 @@ rdw_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
 	res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 	    PQresultStatus(res) != PGRES_TUPLES_OK) {
-		rdw_error(err, "%s: %s", what, rdw_pgmsg(conn, res));
+		zes_ctlpg_error(err, "%s: %s", what, zes_ctlpg_message(conn, res));
 		PQclear(res);
 		return -1;
 	}
@@ -274,22 +242,6 @@ rdw_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
 	return 0;
 }
 
-/* Run statements without parameters (several, separated by ';'). */
-static int
-rdw_command(PGconn *conn, const char *sql, const char *what, char **err)
-{
-	PGresult	*res;
-	int		 rc = 0;
-
-	res = PQexec(conn, sql);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-	    PQresultStatus(res) != PGRES_TUPLES_OK) {
-		rdw_error(err, "%s: %s", what, rdw_pgmsg(conn, res));
-		rc = -1;
-	}
-	PQclear(res);
-	return rc;
-}
 
 /*
  * The key of a normalised Dutch plate: its six letters or digits read as a
@@ -472,7 +424,7 @@ copy_drain(PGconn *conn, char **err)
 		pfd.events = POLLIN | POLLOUT;
 		pfd.revents = 0;
 		if (poll(&pfd, 1, -1) == -1 && errno != EINTR) {
-			rdw_error(err, "cannot send the rows: %s",
+			zes_ctlpg_error(err, "cannot send the rows: %s",
 			    strerror(errno));
 			return -1;
 		}
@@ -480,7 +432,7 @@ copy_drain(PGconn *conn, char **err)
 			break;
 	}
 	if (rc != 0) {
-		rdw_error(err, "cannot send the rows: %s", PQerrorMessage(conn));
+		zes_ctlpg_error(err, "cannot send the rows: %s", PQerrorMessage(conn));
 		return -1;
 	}
 	return 0;
@@ -501,12 +453,12 @@ copy_flush(struct copybuf *cb, char **err)
 	if (copy_drain(cb->conn, err) == -1)
 		return -1;
 	if ((rc = PQputCopyData(cb->conn, cb->buf, (int)cb->len)) != 1) {
-		rdw_error(err, "cannot send the rows: %s", rc == 0 ?
+		zes_ctlpg_error(err, "cannot send the rows: %s", rc == 0 ?
 		    "no buffer space" : PQerrorMessage(cb->conn));
 		return -1;
 	}
 	if (PQflush(cb->conn) == -1) {
-		rdw_error(err, "cannot send the rows: %s",
+		zes_ctlpg_error(err, "cannot send the rows: %s",
 		    PQerrorMessage(cb->conn));
 		return -1;
 	}
@@ -534,10 +486,10 @@ copy_begin(PGconn *conn, const char *sql, char **err)
 
 	res = PQexec(conn, sql);
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
-		rdw_error(err, "cannot start loading: %s", rdw_pgmsg(conn, res));
+		zes_ctlpg_error(err, "cannot start loading: %s", zes_ctlpg_message(conn, res));
 		rc = -1;
 	} else if (PQsetnonblocking(conn, 1) == -1) {
-		rdw_error(err, "cannot start loading: %s", PQerrorMessage(conn));
+		zes_ctlpg_error(err, "cannot start loading: %s", PQerrorMessage(conn));
 		rc = -1;
 	}
 	PQclear(res);
@@ -560,14 +512,14 @@ copy_end(struct copybuf *cb, const char *errmsg, char **err)
 	if (copy_drain(cb->conn, err) == -1 ||
 	    PQsetnonblocking(cb->conn, 0) == -1 ||
 	    PQputCopyEnd(cb->conn, errmsg) != 1) {
-		rdw_error(err, "cannot end the load: %s",
+		zes_ctlpg_error(err, "cannot end the load: %s",
 		    PQerrorMessage(cb->conn));
 		rc = -1;
 	}
 	while ((res = PQgetResult(cb->conn)) != NULL) {
 		if (errmsg == NULL && PQresultStatus(res) != PGRES_COMMAND_OK) {
-			rdw_error(err, "cannot load the rows: %s",
-			    rdw_pgmsg(cb->conn, res));
+			zes_ctlpg_error(err, "cannot load the rows: %s",
+			    zes_ctlpg_message(cb->conn, res));
 			rc = -1;
 		}
 		PQclear(res);
@@ -616,14 +568,14 @@ reader_next(struct rdw_reader *r, char **err)
 		r->len = fread(r->chunk, 1, RDW_CHUNK_BYTES, r->fp);
 		if (r->len == 0) {
 			if (ferror(r->fp)) {
-				rdw_error(err, "%s file %s: cannot read: %s",
+				zes_ctlpg_error(err, "%s file %s: cannot read: %s",
 				    zes_rdw_file_name(r->file), r->path,
 				    strerror(errno));
 				return -1;
 			}
 			r->eof = 1;
 		} else if (EVP_DigestUpdate(r->md, r->chunk, r->len) != 1) {
-			rdw_error(err, "SHA-256 failed");
+			zes_ctlpg_error(err, "SHA-256 failed");
 			return -1;
 		}
 	}
@@ -645,30 +597,30 @@ reader_open(enum zes_rdw_file file, const char *path, char **err)
 	r->chunk = xmalloc(RDW_CHUNK_BYTES);
 	if ((r->md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(r->md, EVP_sha256(), NULL) != 1) {
-		rdw_error(err, "cannot set up SHA-256");
+		zes_ctlpg_error(err, "cannot set up SHA-256");
 		goto fail;
 	}
 	if ((r->fp = fopen(path, "rb")) == NULL) {
-		rdw_error(err, "%s file %s: %s", zes_rdw_file_name(file), path,
+		zes_ctlpg_error(err, "%s file %s: %s", zes_rdw_file_name(file), path,
 		    strerror(errno));
 		goto fail;
 	}
 	if ((rc = reader_next(r, err)) == -1)
 		goto fail;
 	if (rc == 0) {
-		rdw_error(err, "%s file %s is empty: it has no header line",
+		zes_ctlpg_error(err, "%s file %s is empty: it has no header line",
 		    zes_rdw_file_name(file), path);
 		goto fail;
 	}
 	if (r->csv->error != ZES_CSV_OK) {
-		rdw_error(err, "%s file %s: the header line: %s",
+		zes_ctlpg_error(err, "%s file %s: the header line: %s",
 		    zes_rdw_file_name(file), path,
 		    zes_csv_error_text(r->csv->error));
 		goto fail;
 	}
 	if (zes_rdw_header_parse(file, r->csv->fields, r->csv->nfields,
 	    &r->hdr, why, sizeof(why)) == -1) {
-		rdw_error(err, "%s file %s: %s", zes_rdw_file_name(file), path,
+		zes_ctlpg_error(err, "%s file %s: %s", zes_rdw_file_name(file), path,
 		    why);
 		goto fail;
 	}
@@ -686,7 +638,7 @@ zes_import_rdw_open(const char *const paths[ZES_RDW_NFILES], char **err)
 	int			 f;
 
 	if (paths[ZES_RDW_VEHICLES] == NULL || paths[ZES_RDW_FUELS] == NULL) {
-		rdw_error(err, "the vehicles and fuels files are required");
+		zes_ctlpg_error(err, "the vehicles and fuels files are required");
 		return NULL;
 	}
 	imp = xcalloc(1, sizeof(*imp));
@@ -944,22 +896,22 @@ zes_import_rdw_run(struct zes_import_rdw *imp, PGconn *conn, FILE *out,
 	memset(&cb, 0, sizeof(cb));
 	cb.conn = conn;
 
-	if (rdw_command(conn, RDW_TEMP_BUFFERS, "cannot set temp_buffers",
+	if (zes_ctlpg_command(conn, RDW_TEMP_BUFFERS, "cannot set temp_buffers",
 	    err) == -1)
 		goto out;
-	if (rdw_command(conn, "BEGIN", "cannot begin a transaction", err) == -1)
+	if (zes_ctlpg_command(conn, "BEGIN", "cannot begin a transaction", err) == -1)
 		goto out;
-	if (rdw_command(conn, "SELECT pg_advisory_xact_lock(" RDW_LOCK_KEY ")",
+	if (zes_ctlpg_command(conn, "SELECT pg_advisory_xact_lock(" RDW_LOCK_KEY ")",
 	    "cannot take the import lock", err) == -1)
 		goto out;
-	if (rdw_command(conn, RDW_WORK_MEM, "cannot set work_mem", err) == -1)
+	if (zes_ctlpg_command(conn, RDW_WORK_MEM, "cannot set work_mem", err) == -1)
 		goto out;
-	if (rdw_command(conn, RDW_NO_JIT, "cannot set jit", err) == -1)
+	if (zes_ctlpg_command(conn, RDW_NO_JIT, "cannot set jit", err) == -1)
 		goto out;
-	if (rdw_command(conn, RDW_NO_HASHJOIN, "cannot set enable_hashjoin",
+	if (zes_ctlpg_command(conn, RDW_NO_HASHJOIN, "cannot set enable_hashjoin",
 	    err) == -1)
 		goto out;
-	if (rdw_command(conn, rdw_staging_sql, "cannot create the staging "
+	if (zes_ctlpg_command(conn, rdw_staging_sql, "cannot create the staging "
 	    "tables", err) == -1)
 		goto out;
 
@@ -974,7 +926,7 @@ zes_import_rdw_run(struct zes_import_rdw *imp, PGconn *conn, FILE *out,
 	res->files[ZES_RDW_VEHICLES].rows = res->read;
 
 	/* The planner knows nothing of freshly filled temporary tables. */
-	if (rdw_command(conn, "ANALYZE rdw_vehicles, rdw_fuels, rdw_bodies,"
+	if (zes_ctlpg_command(conn, "ANALYZE rdw_vehicles, rdw_fuels, rdw_bodies,"
 	    " rdw_body_codes, rdw_specials", "cannot analyse the staging "
 	    "tables", err) == -1)
 		goto out;
@@ -996,7 +948,7 @@ zes_import_rdw_run(struct zes_import_rdw *imp, PGconn *conn, FILE *out,
 	res->inserted = strtoull(PQgetvalue(pr, 0, 0), NULL, 10);
 	res->updated = strtoull(PQgetvalue(pr, 0, 1), NULL, 10);
 	if (res->inserted + res->updated > res->loaded) {
-		rdw_error(err, "cannot write the register: %" PRIu64 " rows "
+		zes_ctlpg_error(err, "cannot write the register: %" PRIu64 " rows "
 		    "written, at most %" PRIu64 " expected",
 		    res->inserted + res->updated, res->loaded);
 		goto out;
@@ -1023,7 +975,7 @@ zes_import_rdw_run(struct zes_import_rdw *imp, PGconn *conn, FILE *out,
 	pr = PQexec(conn, "COMMIT");
 	if (PQresultStatus(pr) != PGRES_COMMAND_OK ||
 	    strcmp(PQcmdStatus(pr), "COMMIT") != 0) {
-		rdw_error(err, "commit failed: %s", rdw_pgmsg(conn, pr));
+		zes_ctlpg_error(err, "commit failed: %s", zes_ctlpg_message(conn, pr));
 		goto out;
 	}
 	rc = 0;
@@ -1033,7 +985,7 @@ out:
 		ts = PQtransactionStatus(conn);
 		if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
 			PQclear(PQexec(conn, "ROLLBACK"));
-		rdw_error(err, "the import failed");
+		zes_ctlpg_error(err, "the import failed");
 	}
 	free(files);
 	free(cb.buf);

@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "zes/migrate.h"
+#include "zes/ctlpg.h"
 #include "zes/xmalloc.h"
 
 /*
@@ -42,57 +43,8 @@ struct migrate_set {
 	size_t			 nfiles;
 };
 
-/* Set *err to a new formatted one-line message (if err is not NULL). */
-static void ZES_PRINTF(2, 3)
-migrate_error(char **err, const char *fmt, ...)
-{
-	char	buf[2048];
-	char	*p;
-	va_list	ap;
 
-	va_start(ap, fmt);
-	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	/* Server and libpq messages may span lines: keep one. */
-	for (p = buf; *p != '\0'; p++) {
-		if (*p == '\n' || *p == '\t' || *p == '\r')
-			*p = ' ';
-	}
-	while (p > buf && p[-1] == ' ')
-		*--p = '\0';
-	if (err != NULL)
-		*err = xstrdup(buf);
-}
 
-/* The primary message of a failed result, or libpq's message when there is none. */
-static const char *
-migrate_pgmsg(PGconn *conn, const PGresult *res)
-{
-	const char	*m;
-
-	if (res != NULL &&
-	    (m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)) != NULL)
-		return m;
-	m = PQerrorMessage(conn);
-	return (m != NULL && *m != '\0') ? m : "unknown database error";
-}
-
-/* Run a statement without parameters that returns no rows; 0 ok, -1 with *err. */
-static int
-migrate_command(PGconn *conn, const char *sql, const char *what, char **err)
-{
-	PGresult	*res;
-	int		 rc = 0;
-
-	res = PQexec(conn, sql);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-	    PQresultStatus(res) != PGRES_TUPLES_OK) {
-		migrate_error(err, "%s: %s", what, migrate_pgmsg(conn, res));
-		rc = -1;
-	}
-	PQclear(res);
-	return rc;
-}
 
 /* Roll back the current transaction, if there is one. */
 static void
@@ -194,7 +146,7 @@ migrate_file_read(struct migrate_file *f, char **err)
 
 	if ((fp = fopen(f->path, "rb")) == NULL) {
 		saved = errno;
-		migrate_error(err, "%s: %s", f->path, strerror(saved));
+		zes_ctlpg_error(err, "%s: %s", f->path, strerror(saved));
 		return -1;
 	}
 	f->text = xmalloc(cap);
@@ -202,7 +154,7 @@ migrate_file_read(struct migrate_file *f, char **err)
 	for (;;) {
 		if (f->len > MIGRATE_MAX_BYTES) {
 			fclose(fp);
-			migrate_error(err, "%s: larger than %d bytes", f->path,
+			zes_ctlpg_error(err, "%s: larger than %d bytes", f->path,
 			    MIGRATE_MAX_BYTES);
 			return -1;
 		}
@@ -218,19 +170,19 @@ migrate_file_read(struct migrate_file *f, char **err)
 	if (ferror(fp)) {
 		saved = errno;
 		fclose(fp);
-		migrate_error(err, "%s: %s", f->path, strerror(saved));
+		zes_ctlpg_error(err, "%s: %s", f->path, strerror(saved));
 		return -1;
 	}
 	fclose(fp);
 	f->text[f->len] = '\0';
 	if (memchr(f->text, '\0', f->len) != NULL) {
-		migrate_error(err, "%s: contains a NUL byte", f->path);
+		zes_ctlpg_error(err, "%s: contains a NUL byte", f->path);
 		return -1;
 	}
 
 	if (EVP_Digest(f->text, f->len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
 	    mdlen != 32) {
-		migrate_error(err, "%s: cannot compute its SHA-256", f->path);
+		zes_ctlpg_error(err, "%s: cannot compute its SHA-256", f->path);
 		return -1;
 	}
 	for (i = 0; i < mdlen; i++) {
@@ -253,7 +205,7 @@ migrate_scan(const char *dir, struct migrate_set *set, char **err)
 
 	if ((d = opendir(dir)) == NULL) {
 		saved = errno;
-		migrate_error(err, "schema directory %s: %s", dir,
+		zes_ctlpg_error(err, "schema directory %s: %s", dir,
 		    strerror(saved));
 		return -1;
 	}
@@ -264,7 +216,7 @@ migrate_scan(const char *dir, struct migrate_set *set, char **err)
 		if ((ok = migrate_name_ok(de->d_name)) == -1)
 			continue;
 		if (ok == 0) {
-			migrate_error(err, "%s/%s: a migration is named "
+			zes_ctlpg_error(err, "%s/%s: a migration is named "
 			    "NNNN_name.sql (four digits, then letters, digits, "
 			    "'_' or '-')", dir, de->d_name);
 			closedir(d);
@@ -286,12 +238,12 @@ migrate_scan(const char *dir, struct migrate_set *set, char **err)
 	saved = errno;
 	closedir(d);
 	if (saved != 0) {
-		migrate_error(err, "schema directory %s: %s", dir,
+		zes_ctlpg_error(err, "schema directory %s: %s", dir,
 		    strerror(saved));
 		return -1;
 	}
 	if (set->nfiles == 0) {
-		migrate_error(err, "schema directory %s holds no NNNN_name.sql "
+		zes_ctlpg_error(err, "schema directory %s holds no NNNN_name.sql "
 		    "migrations", dir);
 		return -1;
 	}
@@ -300,7 +252,7 @@ migrate_scan(const char *dir, struct migrate_set *set, char **err)
 	for (i = 0; i < set->nfiles; i++) {
 		if (i > 0 && strcmp(set->files[i - 1].version,
 		    set->files[i].version) == 0) {
-			migrate_error(err, "%s and %s have the same version %s",
+			zes_ctlpg_error(err, "%s and %s have the same version %s",
 			    set->files[i - 1].path, set->files[i].path,
 			    set->files[i].version);
 			return -1;
@@ -320,8 +272,8 @@ migrate_ensure_table(PGconn *conn, char **err)
 
 	res = PQexec(conn, "SELECT to_regclass('schema_migrations') IS NULL");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		migrate_error(err, "cannot look for schema_migrations: %s",
-		    migrate_pgmsg(conn, res));
+		zes_ctlpg_error(err, "cannot look for schema_migrations: %s",
+		    zes_ctlpg_message(conn, res));
 		PQclear(res);
 		return -1;
 	}
@@ -329,7 +281,7 @@ migrate_ensure_table(PGconn *conn, char **err)
 	PQclear(res);
 	if (!missing)
 		return 0;
-	return migrate_command(conn,
+	return zes_ctlpg_command(conn,
 	    "CREATE TABLE schema_migrations ("
 	    " version text PRIMARY KEY,"
 	    " name text NOT NULL,"
@@ -357,8 +309,8 @@ migrate_check_recorded(PGconn *conn, const char *dir, struct migrate_set *set,
 	res = PQexec(conn,
 	    "SELECT version, name, sha256 FROM schema_migrations ORDER BY version");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		migrate_error(err, "cannot read schema_migrations: %s",
-		    migrate_pgmsg(conn, res));
+		zes_ctlpg_error(err, "cannot read schema_migrations: %s",
+		    zes_ctlpg_message(conn, res));
 		goto out;
 	}
 	for (i = 0; i < (size_t)PQntuples(res); i++) {
@@ -371,20 +323,20 @@ migrate_check_recorded(PGconn *conn, const char *dir, struct migrate_set *set,
 				f = &set->files[j];
 		}
 		if (f == NULL) {
-			migrate_error(err, "migration %s_%s is applied but "
+			zes_ctlpg_error(err, "migration %s_%s is applied but "
 			    "%s/%s_%s.sql is missing (is this zesctl older "
 			    "than the database?)", version, name, dir, version,
 			    name);
 			goto out;
 		}
 		if (strcmp(f->base + MIGRATE_VERSION_LEN + 1, name) != 0) {
-			migrate_error(err, "%s: version %s was applied as "
+			zes_ctlpg_error(err, "%s: version %s was applied as "
 			    "%s_%s; a migration must not be renamed", f->path,
 			    version, version, name);
 			goto out;
 		}
 		if (strcmp(f->sha256, sha) != 0) {
-			migrate_error(err, "%s changed after it was applied "
+			zes_ctlpg_error(err, "%s changed after it was applied "
 			    "(sha256 %s applied, %s now); write a new "
 			    "migration instead of editing this one", f->path,
 			    sha, f->sha256);
@@ -397,7 +349,7 @@ migrate_check_recorded(PGconn *conn, const char *dir, struct migrate_set *set,
 	for (j = 0; newest != NULL && j < set->nfiles; j++) {
 		f = &set->files[j];
 		if (!f->applied && strcmp(f->version, newest->version) < 0) {
-			migrate_error(err, "%s is new but sorts before %s, "
+			zes_ctlpg_error(err, "%s is new but sorts before %s, "
 			    "which is already applied; give it a higher number",
 			    f->path, newest->base);
 			goto out;
@@ -437,7 +389,7 @@ migrate_apply(PGconn *conn, const struct migrate_file *f, char **err)
 	unsigned long	 p;
 	int		 rc = -1;
 
-	if (migrate_command(conn, "BEGIN", "cannot begin a transaction",
+	if (zes_ctlpg_command(conn, "BEGIN", "cannot begin a transaction",
 	    err) == -1)
 		return -1;
 
@@ -449,7 +401,7 @@ migrate_apply(PGconn *conn, const struct migrate_file *f, char **err)
 		break;
 	case PGRES_COPY_IN:
 	case PGRES_COPY_OUT:
-		migrate_error(err, "%s: COPY to or from the client is not "
+		zes_ctlpg_error(err, "%s: COPY to or from the client is not "
 		    "supported in a migration", f->path);
 		migrate_leave_copy(conn, PQresultStatus(res));
 		goto out;
@@ -457,18 +409,18 @@ migrate_apply(PGconn *conn, const struct migrate_file *f, char **err)
 		pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
 		p = pos != NULL ? strtoul(pos, &end, 10) : 0;
 		if (p > 0)
-			migrate_error(err, "%s line %lu: %s", f->path,
+			zes_ctlpg_error(err, "%s line %lu: %s", f->path,
 			    migrate_line_of(f->text, p),
-			    migrate_pgmsg(conn, res));
+			    zes_ctlpg_message(conn, res));
 		else
-			migrate_error(err, "%s: %s", f->path,
-			    migrate_pgmsg(conn, res));
+			zes_ctlpg_error(err, "%s: %s", f->path,
+			    zes_ctlpg_message(conn, res));
 		goto out;
 	}
 	PQclear(res);
 	res = NULL;
 	if (PQtransactionStatus(conn) != PQTRANS_INTRANS) {
-		migrate_error(err, "%s ends the transaction itself: remove its "
+		zes_ctlpg_error(err, "%s ends the transaction itself: remove its "
 		    "BEGIN/COMMIT (zesctl wraps each file in one); what ran "
 		    "before the COMMIT may be committed", f->path);
 		goto out;
@@ -481,8 +433,8 @@ migrate_apply(PGconn *conn, const struct migrate_file *f, char **err)
 	    "(version, name, sha256) VALUES ($1, $2, $3)", 3, NULL, params,
 	    NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		migrate_error(err, "%s: cannot record it: %s", f->path,
-		    migrate_pgmsg(conn, res));
+		zes_ctlpg_error(err, "%s: cannot record it: %s", f->path,
+		    zes_ctlpg_message(conn, res));
 		goto out;
 	}
 	PQclear(res);
@@ -491,8 +443,8 @@ migrate_apply(PGconn *conn, const struct migrate_file *f, char **err)
 	res = PQexec(conn, "COMMIT");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK ||
 	    strcmp(PQcmdStatus(res), "COMMIT") != 0) {
-		migrate_error(err, "%s: commit failed: %s", f->path,
-		    migrate_pgmsg(conn, res));
+		zes_ctlpg_error(err, "%s: commit failed: %s", f->path,
+		    zes_ctlpg_message(conn, res));
 		goto out;
 	}
 	rc = 0;
@@ -518,11 +470,11 @@ zes_migrate_run(PGconn *conn, const char *schema_dir, FILE *out, char **err)
 
 	/* The files are UTF-8, and error positions are counted in it. */
 	if (PQsetClientEncoding(conn, "UTF8") != 0) {
-		migrate_error(err, "cannot set client_encoding: %s",
-		    migrate_pgmsg(conn, NULL));
+		zes_ctlpg_error(err, "cannot set client_encoding: %s",
+		    zes_ctlpg_message(conn, NULL));
 		goto done;
 	}
-	if (migrate_command(conn, "SELECT pg_advisory_lock("
+	if (zes_ctlpg_command(conn, "SELECT pg_advisory_lock("
 	    MIGRATE_LOCK_KEY ")", "cannot take the migration lock", err) == -1)
 		goto done;
 	locked = 1;
