@@ -34,6 +34,7 @@
 #define BUILDER_MAX_GAPS	4096
 #define BUILDER_GAP_TTL_S	30	/* a seq unseen this long was rolled back */
 #define BUILDER_BATCH		10000	/* change_log rows per poll */
+#define BUILDER_BATCH_TEXT	"10000"
 
 struct builder_gap {
 	int64_t		seq;
@@ -60,6 +61,7 @@ struct zes_builder {
 	size_t			 ngaps;
 	unsigned		 backoff_ms;
 	unsigned		 quiet;			/* failures since the last good round */
+	int			 more;			/* the last poll was a full batch */
 };
 
 static void	*builder_main(void *);
@@ -626,13 +628,14 @@ builder_poll(struct zes_builder *b)
 	res = PQexecParams(b->conn, "SELECT seq, kind, object_id, "
 	    "extract(epoch FROM at) FROM change_log WHERE seq > $1::bigint "
 	    "OR seq = ANY($2::bigint[]) ORDER BY seq LIMIT "
-	    "10000", 2, NULL, params, NULL, NULL, 0);
+	    BUILDER_BATCH_TEXT, 2, NULL, params, NULL, NULL, 0);
 	free(gaps);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		builder_db_error(b, "poll", res);
 		PQclear(res);
 		return -1;
 	}
+	b->more = PQntuples(res) == BUILDER_BATCH;
 	for (k = 0; k < (size_t)PQntuples(res); k++) {
 		const char *kind = PQgetvalue(res, (int)k, 1);
 
@@ -724,7 +727,8 @@ builder_main(void *arg)
 			goto broken;
 		b->backoff_ms = 100;	/* a whole round worked */
 		b->quiet = 0;
-		builder_wait(b, b->opts.poll_ms);
+		/* A full batch means more is waiting: poll again at once. */
+		builder_wait(b, b->more ? 0 : b->opts.poll_ms);
 		if (b->conn != NULL) {
 			if (PQconsumeInput(b->conn) == 0)
 				goto broken;

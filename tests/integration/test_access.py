@@ -320,3 +320,19 @@ def test_metrics_count_decisions_and_show_the_index(world):
     assert value(text, "zes_index_ready") == 1
     assert value(text, "zes_index_vehicles") == len(VEHICLES)
     assert value(text, "zes_index_bytes") > 0
+
+
+def test_a_burst_larger_than_one_poll_batch_is_applied(world):
+    """12,000 grants in one transaction: more change_log rows than the builder
+    reads in one poll (10,000), so it takes several polls, and the first and
+    the last grant must both arrive."""
+    db = world["db"]
+    db.psql("INSERT INTO exemptions (plate, country, scope, type, issuer, valid_from, valid_until) "
+            "SELECT 'BX' || lpad(g::text, 6, '0'), 'DE', 'municipal', 'day_exemption', 'GM0503', "
+            "'2026-06-01T00:00:00+02', '2026-06-02T06:00:00+02' FROM generate_series(1, 12000) g")
+    last = {"plate": "BX012000", "country": "DE", "municipality": DELFT,
+            "at": "2026-06-01T12:00:00+02:00"}
+    wait_for(lambda: check(world, last)[0]["basis"] == "municipal_exemption", 5.0,
+             what="the last of 12,000 grants in the access index")
+    first = dict(last, plate="BX000001")
+    assert check(world, first)[0]["basis"] == "municipal_exemption"
