@@ -36,22 +36,17 @@ static const unsigned char csv_bom[3] = { 0xef, 0xbb, 0xbf };
 /* Largest body or special code: they are two- and three-digit codes. */
 #define RDW_CODE_MAX		99999
 
+static void	csv_reset(struct zes_csv *);
+
 /* Prepare a reader for the first byte of a file. */
 void
 zes_csv_init(struct zes_csv *c)
 {
 	c->line = 0;
-	c->error = ZES_CSV_OK;
-	c->nfields = 0;
-	c->state = CSV_FIELD;
-	c->in_record = 0;
-	c->returned = 0;
 	c->last_cr = 0;
 	c->bom = 0;
 	c->cur_line = 1;
-	c->raw = 0;
-	c->len = 0;
-	c->field_start = 0;
+	csv_reset(c);
 }
 
 /* Start a new record when the previous one was handed out. */
