@@ -324,7 +324,8 @@ main(int argc, char *argv[])
 		zes_log_warn("main", "running_as_root",
 		    "advice=\"run zesd as its own system user\"");
 	if (m.srv.cfg->signing_key[0] != '\0' &&
-	    (m.srv.signer = zes_signer_load(m.srv.cfg->signing_key, &err)) == NULL)
+	    (m.srv.signer = zes_signer_load(m.srv.cfg->signing_key,
+	    zes_workers_count(m.srv.cfg), &err)) == NULL)
 		zes_fatal("%s", err);
 	if (m.srv.cfg->tls_cert[0] != '\0')
 		zes_fatal("tls_cert: TLS is not available in this version of zesd");

@@ -33,34 +33,55 @@ canon_put(struct canon_buf *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
+/* The put callback of canon_string for a canon_buf. */
+static void
+canon_put_cb(void *arg, const char *s, size_t n)
+{
+	canon_put(arg, s, n);
+}
+
 /* Append a string literal with JCS escaping. */
 static void
 canon_string(struct canon_buf *b, const char *s, size_t n)
 {
-	char	esc[8];
-	size_t	i;
+	zes_canon_string(canon_put_cb, b, s, n);
+}
 
-	canon_put(b, "\"", 1);
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+/* A string literal with JCS escaping, given to put in runs. */
+void
+zes_canon_string(void (*put)(void *, const char *, size_t), void *arg,
+    const char *s, size_t n)
+{
+	static const char	hex[] = "0123456789abcdef";
+	static const char	shortform[] = "\b\t\n\f\r";
+	char			esc[6] = { '\\', 'u', '0', '0', 0, 0 };
+	const char		*sf;
+	size_t			i, run;
 
-		switch (c) {
-		case '"':  canon_put(b, "\\\"", 2); break;
-		case '\\': canon_put(b, "\\\\", 2); break;
-		case '\b': canon_put(b, "\\b", 2); break;
-		case '\t': canon_put(b, "\\t", 2); break;
-		case '\n': canon_put(b, "\\n", 2); break;
-		case '\f': canon_put(b, "\\f", 2); break;
-		case '\r': canon_put(b, "\\r", 2); break;
-		default:
-			if (c < 0x20) {
-				snprintf(esc, sizeof(esc), "\\u%04x", c);
-				canon_put(b, esc, 6);
-			} else
-				canon_put(b, (const char *)&s[i], 1);
+	put(arg, "\"", 1);
+	for (i = 0; i < n; i = run + 1) {
+		for (run = i; run < n && (unsigned char)s[run] >= 0x20 &&
+		    s[run] != '"' && s[run] != '\\'; run++)
+			;
+		if (run > i)
+			put(arg, s + i, run - i);
+		if (run == n)
+			break;
+		if (s[run] == '"' || s[run] == '\\') {
+			esc[1] = s[run];
+			put(arg, esc, 2);
+		} else if ((sf = memchr(shortform, s[run], 5)) != NULL) {
+			esc[1] = "btnfr"[sf - shortform];
+			put(arg, esc, 2);
+		} else {
+			esc[1] = 'u';
+			esc[4] = hex[(unsigned char)s[run] >> 4];
+			esc[5] = hex[s[run] & 15];
+			put(arg, esc, 6);
 		}
+		esc[1] = 'u';
 	}
-	canon_put(b, "\"", 1);
+	put(arg, "\"", 1);
 }
 
 /*

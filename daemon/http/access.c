@@ -14,6 +14,8 @@
 #include <event2/event.h>
 
 #include "zes/admit.h"
+#include "zes/canon.h"
+#include "zes/checkscan.h"
 #include "zes/http.h"
 #include "zes/index.h"
 #include "zes/json.h"
@@ -33,7 +35,7 @@ static void	access_checks_run(struct zes_req *);
 
 const struct zes_route zes_routes_access[] = {
 	{ .method = EVHTTP_REQ_POST, .path = "/v1/access-checks",
-	  .roles = ZES_ROLE_ENFORCEMENT, .body = ZES_BODY_JSON, .body_factor = 4,
+	  .roles = ZES_ROLE_ENFORCEMENT, .body = ZES_BODY_JSON_RAW, .body_factor = 4,
 	  .handler = access_checks_run },
 	{ 0 }
 };
@@ -133,27 +135,11 @@ access_puts(struct access_batch *b, const char *s)
 	access_put(b, s, strlen(s));
 }
 
-/* Append a JSON string with RFC 8785 escaping. */
+/* The put callback of zes_canon_string for a batch. */
 static void
-access_put_string(struct access_batch *b, const char *s)
+access_put_cb(void *arg, const char *s, size_t n)
 {
-	char	esc[8];
-
-	access_put(b, "\"", 1);
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			access_put(b, esc, 2);
-		} else if (c < 0x20) {
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			access_put(b, esc, 6);
-		} else
-			access_put(b, (const char *)s, 1);
-	}
-	access_put(b, "\"", 1);
+	access_put(arg, s, n);
 }
 
 /* Append ,"key":"value" (or {"key":... for the first member). */
@@ -165,7 +151,7 @@ access_member(struct access_batch *b, int *first, const char *key,
 	*first = 0;
 	access_puts(b, key);
 	access_puts(b, "\":");
-	access_put_string(b, value);
+	zes_canon_string(access_put_cb, b, value, strlen(value));
 }
 
 /* Start an item at the end of the text. */
@@ -211,10 +197,21 @@ access_item_problem(struct zes_req *r, struct access_batch *b, size_t from)
 	it->len = b->len - it->off;
 }
 
-/* Decide one check and write its result; -1 after adding its errors to r. */
-static int
-access_check_one(struct zes_req *r, const struct zes_index *idx,
-    const json_t *item, size_t i, int64_t now, struct access_batch *b)
+/* The field name of check i's member, for an error ("checks[3].plate"). */
+static const char *
+access_field(char buf[64], size_t i, const char *member)
+{
+	snprintf(buf, 64, "checks[%zu]%s%s", i, *member ? "." : "", member);
+	return buf;
+}
+
+/*
+ * A check decoded the strict way (a body the fast reader declined): type
+ * errors become errors of r, and c gets the members that are strings.
+ */
+static void
+access_item_json(struct zes_req *r, const json_t *item, size_t i,
+    struct zes_check_text *c)
 {
 	static const struct zes_json_field fields[] = {
 		{ "plate", ZES_JSON_STRING, 1, 0 },
@@ -223,6 +220,38 @@ access_check_one(struct zes_req *r, const struct zes_index *idx,
 		{ "country", ZES_JSON_STRING, 0, 0 },
 		{ NULL, 0, 0, 0 }
 	};
+	char	 path[64];
+	json_t	*v;
+
+	memset(c, 0, sizeof(*c));
+	if (!json_is_object(item)) {
+		zes_req_error(r, access_field(path, i, ""), "must be an object");
+		return;
+	}
+	zes_json_check(r, item, access_field(path, i, ""), fields);
+	if (json_is_string(v = json_object_get(item, "plate"))) {
+		c->plate = json_string_value(v);
+		c->plate_len = json_string_length(v);
+	}
+	if (json_is_string(v = json_object_get(item, "municipality")))
+		c->municipality = json_string_value(v);
+	if (json_is_string(v = json_object_get(item, "at"))) {
+		c->at = json_string_value(v);
+		c->at_len = json_string_length(v);
+	}
+	if (json_is_string(v = json_object_get(item, "country")))
+		c->country = json_string_value(v);
+}
+
+/*
+ * Decide check i and write its result; -1 when it is invalid, its errors
+ * (with those r collected since nerr) added to r.
+ */
+static int
+access_check_one(struct zes_req *r, const struct zes_index *idx,
+    const struct zes_check_text *c, size_t i, size_t nerr, int64_t now,
+    struct access_batch *b)
+{
 	const struct zes_rules		*rules = zes_index_rules(idx);
 	const struct zes_municipality	*m = NULL;
 	const struct zes_exemption	*ex;
@@ -231,45 +260,31 @@ access_check_one(struct zes_req *r, const struct zes_index *idx,
 	struct zes_admit_result		 res;
 	struct zes_plate		 plate;
 	struct access_item		*it;
-	const char			*why, *s, *country;
-	char				 path[48], field[64], atbuf[24], idbuf[37];
+	const char			*why;
+	char				 field[64], atbuf[24], idbuf[37];
 	char				 until[24], decision[37];
-	size_t				 nerr = r->nerrors, nex;
+	size_t				 nex;
 	int64_t				 at = now;
 	int				 first = 1;
-	json_t				*v;
 
-	snprintf(path, sizeof(path), "checks[%zu]", i);
-	if (!json_is_object(item)) {
-		zes_req_error(r, path, "must be an object");
-		return -1;
+	if (c->country != NULL && !zes_plate_country_valid(c->country))
+		zes_req_error(r, access_field(field, i, "country"),
+		    "must be an ISO 3166-1 alpha-2 code such as \"DE\"");
+	else if (c->plate != NULL && zes_plate_parse(c->plate, c->plate_len,
+	    c->country, &plate, &why) != 0)
+		zes_req_error(r, access_field(field, i, "plate"), "%s", why);
+	if (c->municipality != NULL) {
+		if (!zes_municipality_code_valid(c->municipality))
+			zes_req_error(r, access_field(field, i, "municipality"),
+			    "must be a CBS code: GM and four digits");
+		else if ((m = zes_rules_municipality(rules, c->municipality)) == NULL)
+			zes_req_error(r, access_field(field, i, "municipality"),
+			    "is not a municipality zesd knows");
 	}
-	zes_json_check(r, item, path, fields);
-	country = json_string_value(json_object_get(item, "country"));
-	if (country != NULL && !zes_plate_country_valid(country)) {
-		snprintf(field, sizeof(field), "%s.country", path);
-		zes_req_error(r, field, "must be an ISO 3166-1 alpha-2 code such as \"DE\"");
-	} else if (json_is_string(v = json_object_get(item, "plate")) &&
-	    zes_plate_parse(json_string_value(v), json_string_length(v),
-	    country, &plate, &why) != 0) {
-		snprintf(field, sizeof(field), "%s.plate", path);
-		zes_req_error(r, field, "%s", why);
-	}
-	if (json_is_string(v = json_object_get(item, "municipality"))) {
-		s = json_string_value(v);
-		snprintf(field, sizeof(field), "%s.municipality", path);
-		if (!zes_municipality_code_valid(s))
-			zes_req_error(r, field, "must be a CBS code: GM and four digits");
-		else if ((m = zes_rules_municipality(rules, s)) == NULL)
-			zes_req_error(r, field, "is not a municipality zesd knows");
-	}
-	if (json_is_string(v = json_object_get(item, "at")) &&
-	    zes_time_parse_rfc3339(json_string_value(v), json_string_length(v),
-	    &at) != 0) {
-		snprintf(field, sizeof(field), "%s.at", path);
-		zes_req_error(r, field, "must be an RFC 3339 date-time with an offset");
-	}
-	if (r->nerrors > nerr)
+	if (c->at != NULL && zes_time_parse_rfc3339(c->at, c->at_len, &at) != 0)
+		zes_req_error(r, access_field(field, i, "at"),
+		    "must be an RFC 3339 date-time with an offset");
+	if (r->nerrors > nerr || c->plate == NULL || m == NULL)
 		return -1;
 
 	memset(&q, 0, sizeof(q));
@@ -349,7 +364,9 @@ access_reply(struct zes_req *r, struct access_batch *b)
 			continue;
 		}
 		evbuffer_add(out, b->buf + it->off, it->splice);
-		evbuffer_add_printf(out, ",\"signature\":\"%s\"", it->sig);
+		evbuffer_add(out, ",\"signature\":\"", 14);
+		evbuffer_add(out, it->sig, strlen(it->sig));
+		evbuffer_add(out, "\"", 1);
 		evbuffer_add(out, b->buf + it->off + it->splice, it->len - it->splice);
 	}
 	evbuffer_add(out, "]}", 2);
@@ -367,7 +384,7 @@ access_sign_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct zes_req		*r = arg;
 	struct access_batch	*b = r->data;
-	const struct zes_signer	*signer = r->w->srv->signer;
+	struct zes_signer	*signer = r->w->srv->signer;
 	size_t			 end;
 	struct timeval		 now = { 0, 0 };
 
@@ -381,7 +398,8 @@ access_sign_cb(evutil_socket_t fd, short what, void *arg)
 		/* Problems in place of invalid items are not decisions: unsigned. */
 		if (it->splice == 0)
 			continue;
-		if (zes_signer_sign(signer, b->buf + it->off, it->len, it->sig) != 0) {
+		if (zes_signer_sign(signer, r->w->id, b->buf + it->off, it->len,
+		    it->sig) != 0) {
 			zes_http_internal(r, "signing an access decision failed");
 			return;
 		}
@@ -393,27 +411,49 @@ access_sign_cb(evutil_socket_t fd, short what, void *arg)
 	access_reply(r, b);
 }
 
-/* POST /v1/access-checks {"checks":[...]} */
-static void
-access_checks_run(struct zes_req *r)
+/*
+ * The checks of the body: read in place by the fast reader, or decoded the
+ * strict way when it declines (which also gives the exact errors).  Returns
+ * the number of checks, 0 after adding the errors of the body to r.
+ * *strict is set when the items still need the strict check of their types.
+ */
+static size_t
+access_read(struct zes_req *r, struct zes_check_text *c, int *strict)
 {
 	static const struct zes_json_field fields[] = {
 		{ "checks", ZES_JSON_ARRAY, 1, 0 },
 		{ NULL, 0, 0, 0 }
 	};
+	size_t	n;
+
+	*strict = 0;
+	if ((n = zes_checks_scan(r->raw, r->rawlen, c, ACCESS_MAX_CHECKS)) > 0)
+		return n;
+	if (zes_req_decode(r) != 0 || zes_json_check(r, r->body, "", fields) != 0)
+		return 0;
+	n = json_array_size(json_object_get(r->body, "checks"));
+	if (n < 1 || n > ACCESS_MAX_CHECKS) {
+		zes_req_error(r, "checks", "must hold 1 to %d checks",
+		    ACCESS_MAX_CHECKS);
+		return 0;
+	}
+	*strict = 1;
+	return n;
+}
+
+/* POST /v1/access-checks {"checks":[...]} */
+static void
+access_checks_run(struct zes_req *r)
+{
 	const struct zes_index	*idx = r->w->index;
-	const json_t		*checks;
+	struct zes_check_text	 checks[ACCESS_MAX_CHECKS];
 	struct access_batch	*b;
-	size_t			 i, n = 0, nerr;
+	size_t			 i, n, nerr;
+	int			 strict;
 	struct timespec		 ts;
 
 	zes_req_query_check(r, (const char *const[]){ NULL });
-	if (zes_json_check(r, r->body, "", fields) == 0) {
-		n = json_array_size(json_object_get(r->body, "checks"));
-		if (n < 1 || n > ACCESS_MAX_CHECKS)
-			zes_req_error(r, "checks", "must hold 1 to %d checks",
-			    ACCESS_MAX_CHECKS);
-	}
+	n = access_read(r, checks, &strict);
 	if (r->nerrors > 0) {
 		zes_http_invalid(r);
 		return;
@@ -423,7 +463,6 @@ access_checks_run(struct zes_req *r)
 		return;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
-	checks = json_object_get(r->body, "checks");
 	b = xcalloc(1, sizeof(*b));
 	b->items = xcalloc(n, sizeof(*b->items));
 	b->cap = n * 320 + 64;
@@ -432,7 +471,10 @@ access_checks_run(struct zes_req *r)
 	r->data_free = access_batch_free;
 	for (i = 0; i < n; i++) {
 		nerr = r->nerrors;
-		if (access_check_one(r, idx, json_array_get(checks, i), i,
+		if (strict)
+			access_item_json(r, json_array_get(json_object_get(r->body,
+			    "checks"), i), i, &checks[i]);
+		if (access_check_one(r, idx, &checks[i], i, nerr,
 		    (int64_t)ts.tv_sec, b) != 0)
 			access_item_problem(r, b, nerr);
 	}

@@ -64,6 +64,23 @@ static const struct {
 	{ 503, "Service Unavailable", "unavailable" },
 };
 
+/*
+ * A request id: worker, per-worker counter and clock bits as 16 hex digits
+ * (2 + 6 + 8) and a NUL.
+ */
+static void
+server_rid(char out[20], unsigned worker, uint64_t n, uint64_t ns)
+{
+	static const char	hex[] = "0123456789abcdef";
+	uint64_t		v = ((uint64_t)(worker & 0xff) << 56) |
+	    ((n & 0xffffff) << 32) | (ns & 0xffffffffu);
+	int			i;
+
+	for (i = 15; i >= 0; i--, v >>= 4)
+		out[i] = hex[v & 15];
+	out[16] = '\0';
+}
+
 /* Monotonic clock in nanoseconds. */
 static uint64_t
 server_now_ns(void)
@@ -199,6 +216,7 @@ server_request_cb(struct evhttp_request *ev, void *arg)
 	enum zes_match		 m;
 	char			 allowbuf[128];
 	struct timeval		 tv;
+	uint64_t		 started, spent_us, left_us;
 
 	r = xcalloc(1, sizeof(*r));
 	r->w = w;
@@ -207,9 +225,7 @@ server_request_cb(struct evhttp_request *ev, void *arg)
 	r->start_ns = server_now_ns();
 	r->route_index = zes_router_count();
 	TAILQ_INIT(&r->query);
-	snprintf(r->rid, sizeof(r->rid), "%02x%06llx%08x", w->id & 0xff,
-	    (unsigned long long)(w->rid_next++ & 0xffffff),
-	    (unsigned)(r->start_ns & 0xffffffffu));
+	server_rid(r->rid, w->id, w->rid_next++, r->start_ns);
 	w->inflight++;
 
 	uri = evhttp_request_get_evhttp_uri(ev);
@@ -303,7 +319,7 @@ server_request_cb(struct evhttp_request *ev, void *arg)
 		return;
 	}
 	if (r->route->body != ZES_BODY_NONE &&
-	    (len > 0 || r->route->body == ZES_BODY_JSON)) {
+	    (len > 0 || r->route->body != ZES_BODY_JSON_OPTIONAL)) {
 		ct = evhttp_find_header(evhttp_request_get_input_headers(ev),
 		    "Content-Type");
 		if (!server_content_type_ok(ct)) {
@@ -316,22 +332,35 @@ server_request_cb(struct evhttp_request *ev, void *arg)
 			zes_http_invalid(r);
 			return;
 		}
-		r->body = zes_json_decode(r,
-		    (const char *)evbuffer_pullup(in, (ev_ssize_t)len), len);
-		if (r->body == NULL) {
+		r->raw = (char *)evbuffer_pullup(in, (ev_ssize_t)len);
+		r->rawlen = len;
+		if (r->route->body != ZES_BODY_JSON_RAW && zes_req_decode(r) != 0) {
 			zes_http_invalid(r);
 			return;
 		}
 	}
 
-	r->deadline = evtimer_new(w->base, server_deadline_cb, r);
+	/*
+	 * Most handlers answer before they return (access checks, lists from
+	 * memory); the deadline is armed only for a request that outlives its
+	 * handler's call, counted from the handler's start.
+	 */
 	r->timeout_ms = r->cfg->request_timeout_ms;
 	if (r->route->timeout_ms != 0 && r->route->timeout_ms < r->timeout_ms)
 		r->timeout_ms = r->route->timeout_ms;
-	tv.tv_sec = r->timeout_ms / 1000;
-	tv.tv_usec = (r->timeout_ms % 1000) * 1000;
-	evtimer_add(r->deadline, &tv);
+	started = server_now_ns();
+	w->in_handler = r;
 	r->route->handler(r);
+	if (w->in_handler != r)
+		return;		/* answered (and freed) already */
+	w->in_handler = NULL;
+	spent_us = (server_now_ns() - started) / 1000;
+	left_us = (uint64_t)r->timeout_ms * 1000;
+	left_us = spent_us < left_us ? left_us - spent_us : 0;
+	tv.tv_sec = (time_t)(left_us / 1000000);
+	tv.tv_usec = (suseconds_t)(left_us % 1000000);
+	r->deadline = evtimer_new(w->base, server_deadline_cb, r);
+	evtimer_add(r->deadline, &tv);
 }
 
 /* The request's own deadline passed: give up its store job and answer 503. */
@@ -416,6 +445,14 @@ zes_req_error(struct zes_req *r, const char *field, const char *fmt, ...)
 }
 
 /* A query parameter or NULL. */
+int
+zes_req_decode(struct zes_req *r)
+{
+	if (r->body == NULL && r->raw != NULL)
+		r->body = zes_json_decode(r, r->raw, r->rawlen);
+	return r->body != NULL ? 0 : -1;
+}
+
 const char *
 zes_req_query(struct zes_req *r, const char *name)
 {
@@ -523,6 +560,8 @@ server_send(struct zes_req *r, int status, const char *ctype,
 		    zes_method_name(evhttp_request_get_command(r->ev)),
 		    r->route ? r->route->path : "-", status, secs * 1000.0);
 	w->inflight--;
+	if (w->in_handler == r)
+		w->in_handler = NULL;
 	server_free_req(r);
 }
 

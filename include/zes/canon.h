@@ -18,4 +18,11 @@
  */
 int	zes_canon_json(const json_t *v, char **out, size_t *len) ZES_MUSTCHECK;
 
+/*
+ * Write the string s[0..n) as a JSON string literal with JCS escaping (quotes
+ * included): put(arg, bytes, len) is called for each run of output.
+ */
+void	zes_canon_string(void (*put)(void *, const char *, size_t), void *arg,
+	    const char *s, size_t n);
+
 #endif

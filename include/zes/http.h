@@ -26,6 +26,7 @@ enum zes_body {
 	ZES_BODY_NONE = 0,	/* no body (a non-empty one is 400) */
 	ZES_BODY_JSON,		/* a JSON object, application/json */
 	ZES_BODY_JSON_OPTIONAL,	/* empty, or a JSON object */
+	ZES_BODY_JSON_RAW,	/* like ZES_BODY_JSON, left undecoded in raw/rawlen */
 };
 
 #define ZES_ROUTE_MAX_PARAMS	2
@@ -59,6 +60,8 @@ struct zes_req {
 	struct evkeyvalq		 query;		/* parsed query parameters */
 	char				*params[ZES_ROUTE_MAX_PARAMS];	/* values of {} in the template */
 	json_t				*body;		/* decoded body (owned), or NULL */
+	char				*raw;		/* ZES_BODY_JSON_RAW: the body, contiguous */
+	size_t				 rawlen;
 	struct zes_principal		 who;		/* who called (role NONE when public) */
 	struct zes_field_error		*errors;	/* collected input errors */
 	size_t				 nerrors;
@@ -91,6 +94,11 @@ void	zes_http_internal(struct zes_req *, const char *why);
 /* Collect one input error for a 400 (field: JSON path or parameter name). */
 void	zes_req_error(struct zes_req *, const char *field, const char *fmt, ...)
 	    ZES_PRINTF(3, 4);
+/*
+ * Decode the raw body of a ZES_BODY_JSON_RAW route into r->body the strict
+ * way; -1 after adding the errors to r.
+ */
+int	zes_req_decode(struct zes_req *);
 /* A query parameter, or NULL. */
 const char *zes_req_query(struct zes_req *, const char *name);
 /*

@@ -53,6 +53,7 @@ struct zes_worker {
 	atomic_uint			 inflight_seen;	/* inflight, for scrapes from other workers */
 	int				 stopping;
 	uint64_t			 rid_next;
+	struct zes_req			*in_handler;	/* the request whose handler is running */
 	uint64_t			 did_key[2];	/* random, for decision ids (daemon/http/access.c) */
 	uint64_t			 did_next;
 };
@@ -73,6 +74,8 @@ struct zes_server {
 	unsigned		 nworkers;
 };
 
+/* Workers a configuration asks for: threads, or one per core when 0. */
+unsigned	zes_workers_count(const struct zes_config *);
 /*
  * Create the workers' listening sockets (SO_REUSEPORT, one per worker and
  * address; a port 0 is resolved by the first worker and reused by the rest)

@@ -144,6 +144,38 @@ def test_invalid_items_get_a_problem_in_their_place(world):
     assert res[4]["country"] == "DE"
 
 
+def test_bodies_outside_the_plain_form_answer_the_same(world):
+    """The fast reader takes plain bodies; escapes, non-ASCII and nulls go the
+    strict way and must give the same decisions and the strict errors."""
+    z, tok = world["z"], world["tok"]["enforcement"]
+    at = "2026-06-01T12:00:00+02:00"
+    plain = check(world, {"plate": "VTV69T", "municipality": ROTTERDAM, "at": at})[0]
+    escaped = ('{"checks":[{"pl\\u0061te":"VTV\\u00369T","municipality":"GM0599",'
+               '"at":"%s"}]}' % at)
+    r = z.post_json("/v1/access-checks", escaped, token=tok)
+    assert r.status == 200, r.body
+    got = r.json()["results"][0]
+    for k in ("allowed", "basis", "ground", "plate", "municipality", "at"):
+        assert got[k] == plain[k], k
+    # Non-ASCII in a plate: a problem for that item only.
+    r = z.post_json("/v1/access-checks", '{"checks":[{"plate":"V\u00e9T69T",'
+                    '"municipality":"GM0599"},{"plate":"VTV69T","municipality":"GM0599"}]}',
+                    token=tok)
+    assert r.status == 200, r.body
+    res = r.json()["results"]
+    assert [e["field"] for e in res[0]["errors"]] == ["checks[0].plate"]
+    assert res[1]["plate"] == "VTV69T"
+    # A null and a number: the strict type errors of the item.
+    res = check(world, {"plate": None, "municipality": 599})[0]
+    assert sorted(e["field"] for e in res["errors"]) == ["checks[0].municipality",
+                                                         "checks[0].plate"]
+    # Duplicated keys: the whole request is 400 and names each one.
+    r = z.post_json("/v1/access-checks", '{"checks":[{"plate":"VTV69T","plate":"X",'
+                    '"municipality":"GM0599"}]}', token=tok)
+    p = r.problem(400)
+    assert [e["field"] for e in p["errors"]] == ["checks[0].plate"]
+
+
 def test_bad_requests(world):
     z, tok = world["z"], world["tok"]["enforcement"]
     assert z.post_json("/v1/access-checks", {"checks": []}, token=tok).problem(400)
