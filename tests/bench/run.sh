@@ -344,22 +344,25 @@ ZPID=
 stop_pid "$CPID"
 CPID=
 
-say "openssl speed -seconds 3 ed25519 (one core, nothing else running)"
+say "openssl speed -seconds 3 ed25519 (one process, nothing else running)"
 SPEED=$(openssl speed -seconds 3 ed25519 2>/dev/null | "$PY" "$BENCH/bench.py" speed)
+NCPU=$(nproc)
+say "openssl speed -multi $NCPU -seconds 3 ed25519 (every core)"
+SPEED_ALL=$(openssl speed -multi "$NCPU" -seconds 3 ed25519 2>/dev/null | "$PY" "$BENCH/bench.py" speed)
 
 T_TOTAL=$(( $(date +%s) - T_START ))
 cat >"$B/meta.json" <<EOF
 {"vehicles": $VEHICLES, "exemptions": $EXEMPTIONS, "rounds": $ROUNDS, "duration": $DURATION,
  "wrk_threads": $WRK_THREADS, "connections": $CONNS, "batch_connections": $BATCH_CONNS,
  "ready_s": $READY1, "ready_cpu_s": $READY1_CPU, "ready2_s": $READY2, "rss_kb": $RSS_KB, "index": $INDEX,
- "lag": $(cat "$B/lag.json"), "openssl": $SPEED,
+ "lag": $(cat "$B/lag.json"), "openssl": $SPEED, "openssl_all": $SPEED_ALL, "ncpu": $NCPU,
  "import_s": $T_IMPORT, "exemptions_s": $T_EXEMPT, "total_s": $T_TOTAL,
  "notes": [
   "$VEHICLES vehicles (zesctl import-rdw, $T_IMPORT s), $EXEMPTIONS exemptions ($T_EXEMPT s); plates drawn 90% from the register, 10% unknown; zones GM0599/GM0518/GM0503.",
   "PostgreSQL: private cluster with PG_FAST=1 (fsync, synchronous_commit, full_page_writes off): commits are cheaper than in production.",
   "wrk -t$WRK_THREADS shares the 2 cores with the server (and zesd's builder thread): the ratios against the ceiling, measured the same way and alternately, are what matter.",
   "server CPU = utime+stime of every thread of the server process (/proc/PID/stat) over the run / requests answered.",
-  "signed vs openssl: openssl signs on one core; zesd's figure is signed checks per CPU-second of the whole zesd process.",
+  "signed vs openssl: the target compares signed checks/s with the sign/s that \`openssl speed ed25519\` prints (one process); beside it the rate of every core (-multi) and zesd's signed checks per CPU-second.",
   "batches: wrk -c$BATCH_CONNS, $BATCH checks per request; decisions/s = requests/s x $BATCH.",
   "other CPU: busy time of the whole machine (/proc/stat) minus the server's and wrk's during the runs; other processes disturb the figures.",
   "lag: one grant at a time (2-10 ms apart), committed on its own connection, then one check every 1 ms on a keep-alive connection."
