@@ -18,12 +18,17 @@
  * Vehicles: open addressing on the plate packed into 32 bits (six characters
  * of [0-9A-Z], each 1..36, base 37: 37^6 < 2^32; 0 marks an empty slot), and
  * a profile number per slot into a table of distinct profiles.  8 bytes a
- * slot at a load of at most one half.
+ * slot at a load of at most one half; key and profile side by side, so a
+ * lookup touches one cache line.
  */
+struct idx_vslot {
+	uint32_t	key;
+	uint32_t	prof;
+};
+
 struct zes_index_vehicles {
 	atomic_uint		 refs;
-	uint32_t		*keys;
-	uint32_t		*prof;
+	struct idx_vslot	*slots;
 	size_t			 cap;		/* power of two */
 	size_t			 n;
 	struct zes_profile	*profiles;
@@ -227,16 +232,15 @@ zes_index_vbuild_finish(struct zes_index_vbuild *b)
 
 	atomic_init(&t->refs, 1);
 	t->cap = idx_capacity(b->n);
-	t->keys = xcalloc(t->cap, sizeof(*t->keys));
-	t->prof = xcalloc(t->cap, sizeof(*t->prof));
+	t->slots = xcalloc(t->cap, sizeof(*t->slots));
 	for (i = 0; i < b->n; i++) {
 		s = idx_hash32(b->keys[i], t->cap);
-		while (t->keys[s] != 0 && t->keys[s] != b->keys[i])
+		while (t->slots[s].key != 0 && t->slots[s].key != b->keys[i])
 			s = (s + 1) & (t->cap - 1);
-		if (t->keys[s] == 0)
+		if (t->slots[s].key == 0)
 			t->n++;
-		t->keys[s] = b->keys[i];
-		t->prof[s] = b->prof[i];
+		t->slots[s].key = b->keys[i];
+		t->slots[s].prof = b->prof[i];
 	}
 	t->profiles = b->profiles;
 	t->nprofiles = b->nprofiles;
@@ -259,8 +263,8 @@ zes_index_vehicles_update(const struct zes_index_vehicles *old,
 	for (i = 0; i < old->nprofiles; i++)
 		(void)idx_vbuild_profile(b, &old->profiles[i]);
 	for (i = 0; i < old->cap; i++)
-		if (old->keys[i] != 0)
-			idx_vbuild_push(b, old->keys[i], old->prof[i]);
+		if (old->slots[i].key != 0)
+			idx_vbuild_push(b, old->slots[i].key, old->slots[i].prof);
 	for (i = 0; i < n; i++)
 		zes_index_vbuild_add(b, &v[i]);
 	return zes_index_vbuild_finish(b);
@@ -272,8 +276,7 @@ zes_index_vehicles_unref(struct zes_index_vehicles *t)
 {
 	if (t == NULL || atomic_fetch_sub(&t->refs, 1) != 1)
 		return;
-	free(t->keys);
-	free(t->prof);
+	free(t->slots);
 	free(t->profiles);
 	free(t);
 }
@@ -598,9 +601,9 @@ zes_index_vehicle(const struct zes_index *x, const char *plate)
 	if (key == 0 || t->cap == 0)
 		return NULL;
 	s = idx_hash32(key, t->cap);
-	while (t->keys[s] != 0) {
-		if (t->keys[s] == key)
-			return &t->profiles[t->prof[s]];
+	while (t->slots[s].key != 0) {
+		if (t->slots[s].key == key)
+			return &t->profiles[t->slots[s].prof];
 		s = (s + 1) & (t->cap - 1);
 	}
 	return NULL;
@@ -634,7 +637,7 @@ zes_index_get_stats(const struct zes_index *x, struct zes_index_stats *st)
 	st->profiles = x->veh->nprofiles;
 	st->exemptions = x->base->nex + (x->overlay ? x->overlay->nex : 0);
 	st->overlay_plates = x->overlay ? x->overlay->nplates : 0;
-	st->bytes = x->veh->cap * (sizeof(uint32_t) * 2) +
+	st->bytes = x->veh->cap * sizeof(struct idx_vslot) +
 	    x->veh->nprofiles * sizeof(struct zes_profile) +
 	    x->base->cap * sizeof(struct idx_exslot) +
 	    x->base->nex * sizeof(struct zes_exemption);
