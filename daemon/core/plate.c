@@ -132,6 +132,26 @@ zes_plate_country_valid(const char *s)
 	    s[2] == '\0';
 }
 
+/* Pack six normalised characters into 32 bits; 0 when s is not that. */
+uint32_t
+zes_plate_pack(const char *s)
+{
+	uint32_t	k = 0;
+	int		i, c, v;
+
+	for (i = 0; i < ZES_PLATE_NL_LEN; i++) {
+		c = (unsigned char)s[i];
+		if (c >= '0' && c <= '9')
+			v = c - '0' + 1;
+		else if (c >= 'A' && c <= 'Z')
+			v = c - 'A' + 11;
+		else
+			return 0;
+		k = k * 37 + (uint32_t)v;
+	}
+	return s[ZES_PLATE_NL_LEN] == '\0' ? k : 0;
+}
+
 /* Sidecode of six normalised characters, 0 when none fits. */
 int
 zes_plate_sidecode(const char *six)

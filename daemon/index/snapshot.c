@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "zes/index.h"
+#include "zes/plate.h"
 #include "zes/log.h"
 #include "zes/xmalloc.h"
 
@@ -70,26 +71,6 @@ struct zes_index_vbuild {
 	uint32_t		*pmap;		/* profile dedup: 1 + index, 0 empty */
 	size_t			 pmapcap;
 };
-
-/* Pack a normalised six-character Dutch plate; 0 when it is not one. */
-static uint32_t
-idx_pack(const char *plate)
-{
-	uint32_t	k = 0;
-	int		i, c, v;
-
-	for (i = 0; i < 6; i++) {
-		c = (unsigned char)plate[i];
-		if (c >= '0' && c <= '9')
-			v = c - '0' + 1;
-		else if (c >= 'A' && c <= 'Z')
-			v = c - 'A' + 11;
-		else
-			return 0;
-		k = k * 37 + (uint32_t)v;
-	}
-	return plate[6] == '\0' ? k : 0;
-}
 
 /* Fibonacci hashing of a 32-bit key into a power-of-two table. */
 static size_t
@@ -213,7 +194,7 @@ zes_index_vbuild_add(struct zes_index_vbuild *b, const struct zes_vehicle *v)
 	struct zes_profile	raw, canon;
 	uint32_t		key;
 
-	if ((key = idx_pack(v->plate)) == 0) {
+	if ((key = zes_plate_pack(v->plate)) == 0) {
 		zes_log_warn("index", "plate_skipped", "reason=\"not a Dutch plate\"");
 		return;
 	}
@@ -595,7 +576,7 @@ const struct zes_profile *
 zes_index_vehicle(const struct zes_index *x, const char *plate)
 {
 	const struct zes_index_vehicles	*t = x->veh;
-	uint32_t			 key = idx_pack(plate);
+	uint32_t			 key = zes_plate_pack(plate);
 	size_t				 s;
 
 	if (key == 0 || t->cap == 0)

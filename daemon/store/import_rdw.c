@@ -18,6 +18,7 @@
 
 #include "zes/import_rdw.h"
 #include "zes/period.h"
+#include "zes/plate.h"
 #include "zes/ctlpg.h"
 #include "zes/xmalloc.h"
 
@@ -65,7 +66,7 @@
  * text, which matters with millions of rows.
  */
 struct plate_slot {
-	uint32_t	key;		/* plate_key() + 1; 0: empty slot */
+	uint32_t	key;		/* zes_plate_pack(); 0: empty slot */
 	uint32_t	line;		/* of the row that loaded it */
 	uint32_t	vid;		/* vehicle id: 0, 1, ... in loading order */
 	uint8_t		nfuels;		/* fuel rows staged, saturating */
@@ -243,25 +244,6 @@ rdw_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
 }
 
 
-/*
- * The key of a normalised Dutch plate: its six letters or digits read as a
- * base-36 number (below 36^6 < 2^32), plus one so that 0 is free.
- */
-static uint32_t
-plate_key(const char *six)
-{
-	uint32_t	k = 0;
-	int		i;
-
-	for (i = 0; i < ZES_PLATE_NL_LEN; i++) {
-		if (six[i] >= '0' && six[i] <= '9')
-			k = k * 36 + (uint32_t)(six[i] - '0');
-		else
-			k = k * 36 + 10 + (uint32_t)(six[i] - 'A');
-	}
-	return k + 1;
-}
-
 /* The slot of key: the one holding it, or the empty one it would go in. */
 static struct plate_slot *
 plate_slot(const struct plate_set *s, uint32_t key)
@@ -300,7 +282,7 @@ static const struct plate_slot *
 plate_add(struct plate_set *s, const char *six, uint64_t line)
 {
 	struct plate_slot	*slot;
-	uint32_t		 key = plate_key(six);
+	uint32_t		 key = zes_plate_pack(six);
 
 	if ((s->n + 1) * 4 > s->cap * 3)
 		plate_grow(s);
@@ -319,10 +301,11 @@ static struct plate_slot *
 plate_find(const struct plate_set *s, const char *plate)
 {
 	struct plate_slot	*slot;
+	uint32_t		 key = zes_plate_pack(plate);
 
-	if (s->cap == 0 || strlen(plate) != ZES_PLATE_NL_LEN)
+	if (s->cap == 0 || key == 0)
 		return NULL;
-	slot = plate_slot(s, plate_key(plate));
+	slot = plate_slot(s, key);
 	return slot->key != 0 ? slot : NULL;
 }
 

@@ -6,6 +6,7 @@
 #define ZES_PLATE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "zes/common.h"
 
@@ -54,5 +55,12 @@ int	zes_plate_sidecode(const char *six);
  * their sidecode; 0 and out "" when they fit none.
  */
 int	zes_plate_display(const char *six, char out[ZES_PLATE_DISPLAY_NL]);
+
+/*
+ * Six normalised characters of [0-9A-Z] and their NUL packed into 32 bits
+ * (each character 1-36 in base 37: 37^6 < 2^32), for compact tables of
+ * Dutch plates; never 0 for a plate, 0 for anything else.
+ */
+uint32_t	zes_plate_pack(const char *s);
 
 #endif

@@ -401,6 +401,47 @@ test_sidecode_all_shapes(void **state)
  * Every byte in every position of one plate per sidecode: only A-Z and 0-9
  * are letters and digits (no lower case, no Latin-1), as the regexes say.
  */
+/* Packing: distinct plates get distinct non-zero keys; anything else 0. */
+static void
+test_pack(void **state)
+{
+	static const char	 alpha[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	char			 six[8];
+	uint32_t		 k, prev = 0;
+	int			 i, j;
+
+	(void)state;
+	assert_int_equal(zes_plate_pack("000000"), (37u * 37 * 37 * 37 * 37 +
+	    37u * 37 * 37 * 37 + 37u * 37 * 37 + 37u * 37 + 37u + 1u));
+	assert_int_equal(zes_plate_pack("ZZZZZZ"), 36u * (37u * 37 * 37 * 37 * 37 +
+	    37u * 37 * 37 * 37 + 37u * 37 * 37 + 37u * 37 + 37u + 1u));
+	/* Changing the last character moves the key by one, in alphabet order. */
+	memcpy(six, "VTV69", 5);
+	six[6] = '\0';
+	for (i = 0; i < 36; i++) {
+		six[5] = alpha[i];
+		k = zes_plate_pack(six);
+		assert_true(k != 0);
+		if (i > 0)
+			assert_int_equal(k, prev + 1);
+		prev = k;
+	}
+	/* Each position weighs 37 times the next. */
+	assert_int_equal(zes_plate_pack("100000") - zes_plate_pack("000000"),
+	    37u * 37 * 37 * 37 * 37);
+	for (j = 0; j < 6; j++) {
+		memcpy(six, "AB12CD", 7);
+		six[j] = 'a';			/* not normalised */
+		assert_int_equal(zes_plate_pack(six), 0);
+		six[j] = '-';
+		assert_int_equal(zes_plate_pack(six), 0);
+		six[j] = '\0';			/* shorter */
+		assert_int_equal(zes_plate_pack(six), 0);
+	}
+	assert_int_equal(zes_plate_pack("AB12CDE"), 0);	/* longer */
+	assert_int_equal(zes_plate_pack(""), 0);
+}
+
 static void
 test_sidecode_every_byte(void **state)
 {
@@ -510,6 +551,7 @@ main(void)
 		cmocka_unit_test(test_country_valid),
 		cmocka_unit_test(test_sidecode_all_shapes),
 		cmocka_unit_test(test_sidecode_every_byte),
+		cmocka_unit_test(test_pack),
 		cmocka_unit_test(test_display),
 		cmocka_unit_test(test_warnings),
 	};
