@@ -49,19 +49,34 @@ struct pg_stmt {
 	char		**params;	/* nparams entries, NULL for SQL NULL */
 };
 
+/*
+ * The steps of an interactive transaction (job->step_fn != NULL); its one
+ * statement slot, txn_stmt, holds a copy of the statement the caller's step
+ * function returned last.
+ */
+#define PG_TXN_BEGIN		0
+#define PG_TXN_STMT		1
+#define PG_TXN_COMMIT		2
+
 struct zes_store_job {
 	TAILQ_ENTRY(zes_store_job) entry;
 	struct zes_store	*store;
 	enum pg_where		 where;
-	int			 is_tx;		/* BEGIN, stmts, COMMIT */
-	int			 nstmts;
+	int			 is_tx;		/* BEGIN, stmts, COMMIT (or a txn) */
+	int			 nstmts;	/* 0 for an interactive transaction */
 	struct pg_stmt		*stmts;
 	PGresult		**res;		/* nstmts results, set on success */
 
+	/* Interactive transaction only (zes_store_txn). */
+	zes_store_step_fn	*step_fn;
+	struct pg_stmt		 txn_stmt;	/* the statement of PG_TXN_STMT */
+
 	/*
 	 * Step being run: a plain query has one (0); a transaction has BEGIN
-	 * (0), the statements (1..nstmts) and COMMIT (nstmts + 1).  When
-	 * rolling_back, the step on the wire is ROLLBACK.
+	 * (0), the statements (1..nstmts) and COMMIT (nstmts + 1); an
+	 * interactive one PG_TXN_BEGIN, PG_TXN_STMT (as often as the caller
+	 * wants) and PG_TXN_COMMIT.  When rolling_back, the step on the wire
+	 * is ROLLBACK.
 	 */
 	int			 step;
 	int			 rolling_back;
@@ -71,6 +86,7 @@ struct zes_store_job {
 	enum zes_store_status	 status;
 	char			 sqlstate[6];
 	char			*message;	/* NULL when none */
+	int			 by_caller;	/* ended by the caller: not an error */
 
 	zes_store_cb		*cb;
 	void			*arg;
@@ -116,6 +132,7 @@ struct zes_store {
 	unsigned		 fail_streak;	/* failed connects in a row */
 
 	int			 delivering;	/* inside pg_deliver_cb */
+	int			 stepping;	/* inside a job's step_fn */
 	int			 closing;	/* zes_store_free was called */
 
 	uint64_t		 jobs_total;
@@ -155,18 +172,24 @@ static int		 pg_step_user(const struct zes_store_job *);
 static void		 pg_step_send(struct zes_store *);
 static void		 pg_step_result(struct zes_store *, PGresult *);
 static void		 pg_step_done(struct zes_store *);
+static void		 pg_txn_advance(struct zes_store *);
+static void		 pg_txn_rollback(struct zes_store *, const char *);
 static void		 pg_job_timeout_cb(evutil_socket_t, short, void *);
 static void		 pg_job_fail(struct zes_store_job *, enum zes_store_status,
 			    const char *, const char *);
 static void		 pg_job_finish(struct zes_store *);
 static void		 pg_job_complete(struct zes_store *, struct zes_store_job *);
 
+static int		 pg_stmt_valid(const struct zes_store_stmt *);
+static void		 pg_stmt_copy(struct pg_stmt *,
+			    const struct zes_store_stmt *);
+static void		 pg_stmt_clear(struct pg_stmt *);
 static struct zes_store_job *pg_job_new(struct zes_store *, int,
-			    const struct zes_store_stmt *, int, zes_store_cb *,
-			    void *);
+			    const struct zes_store_stmt *, int,
+			    zes_store_step_fn *, zes_store_cb *, void *);
 static struct zes_store_job *pg_submit(struct zes_store *, int,
-			    const struct zes_store_stmt *, int, zes_store_cb *,
-			    void *);
+			    const struct zes_store_stmt *, int,
+			    zes_store_step_fn *, zes_store_cb *, void *);
 static void		 pg_job_free(struct zes_store_job *);
 static void		 pg_job_report(struct zes_store_job *);
 static void		 pg_notify(struct zes_store *);
@@ -698,6 +721,22 @@ pg_step_sql(const struct zes_store_job *job, const char **sql, int *nparams,
 		*sql = "ROLLBACK";
 		return;
 	}
+	if (job->step_fn != NULL) {
+		switch (job->step) {
+		case PG_TXN_BEGIN:
+			*sql = "BEGIN";
+			return;
+		case PG_TXN_STMT:
+			*sql = job->txn_stmt.sql;
+			*nparams = job->txn_stmt.nparams;
+			*params = (const char *const *)job->txn_stmt.params;
+			return;
+		case PG_TXN_COMMIT:
+			*sql = "COMMIT";
+			return;
+		}
+		zes_fatalx("%s: transaction at step %d", __func__, job->step);
+	}
 	if ((i = pg_step_user(job)) < 0) {
 		*sql = job->step == 0 ? "BEGIN" : "COMMIT";
 		return;
@@ -707,11 +746,14 @@ pg_step_sql(const struct zes_store_job *job, const char **sql, int *nparams,
 	*params = (const char *const *)job->stmts[i].params;
 }
 
-/* Index of the caller's statement at the current step, or -1 (BEGIN etc.). */
+/*
+ * Index of the caller's statement at the current step in job->stmts, or -1
+ * (BEGIN etc., and every step of an interactive transaction).
+ */
 static int
 pg_step_user(const struct zes_store_job *job)
 {
-	if (job->rolling_back)
+	if (job->rolling_back || job->step_fn != NULL)
 		return -1;
 	if (!job->is_tx)
 		return 0;
@@ -875,6 +917,10 @@ pg_step_done(struct zes_store *store)
 		pg_job_finish(store);
 		return;
 	}
+	if (job->step_fn != NULL) {
+		pg_txn_advance(store);
+		return;
+	}
 
 	if ((i = pg_step_user(job)) >= 0) {
 		job->res[i] = job->step_res;
@@ -906,6 +952,116 @@ pg_step_done(struct zes_store *store)
 	pg_job_finish(store);
 }
 
+/*
+ * A step of an interactive transaction succeeded: after COMMIT, finish;
+ * after BEGIN or the caller's statement, hand its result to the caller's
+ * step function and do what it says.
+ *
+ * The step function runs here, synchronously, on the loop, while the
+ * transaction is open on the server: nothing is on the wire, and the next
+ * statement goes out as soon as it returns, so a transaction is never idle
+ * waiting for anything but the caller's own C code.  While it runs
+ * (store->stepping), the caller may submit jobs (they queue behind this
+ * one) and abandon jobs, its own included; freeing the store is a bug.
+ * An abandoned job's step function never runs again: the store rolls the
+ * transaction back by itself and frees the job without calling done.
+ */
+static void
+pg_txn_advance(struct zes_store *store)
+{
+	struct zes_store_job	*job = store->cur;
+	struct zes_store_result	 prev;
+	struct zes_store_stmt	 next;
+	enum zes_step		 what;
+	PGresult		*res;
+
+	res = job->step_res;
+	job->step_res = NULL;
+	if (job->step == PG_TXN_COMMIT) {
+		/* COMMIT of a transaction that was rolled back says so. */
+		if (strcmp(PQcmdStatus(res), "ROLLBACK") == 0)
+			pg_job_fail(job, ZES_STORE_ERROR, "40000",
+			    "transaction was rolled back");
+		else
+			job->status = ZES_STORE_OK;
+		PQclear(res);
+		pg_job_finish(store);
+		return;
+	}
+	/*
+	 * The caller's statement must not end the transaction (COMMIT,
+	 * ROLLBACK, PREPARE TRANSACTION...): what follows would run outside
+	 * it.  Whether it committed is then the caller's problem: ERROR.
+	 */
+	if (job->step == PG_TXN_STMT &&
+	    PQtransactionStatus(store->conn) != PQTRANS_INTRANS) {
+		PQclear(res);
+		pg_job_fail(job, ZES_STORE_ERROR, "",
+		    "a statement of the transaction ended it");
+		pg_job_finish(store);
+		return;
+	}
+	if (job->abandoned) {
+		PQclear(res);
+		pg_txn_rollback(store, "abandoned");
+		return;
+	}
+
+	memset(&prev, 0, sizeof(prev));
+	prev.status = ZES_STORE_OK;
+	prev.nres = 1;
+	prev.res = &res;
+	prev.message = "";
+	memset(&next, 0, sizeof(next));
+	store->stepping = 1;
+	what = job->step_fn(job->step == PG_TXN_BEGIN ? NULL : &prev, &next,
+	    job->arg);
+	store->stepping = 0;
+	PQclear(res);
+
+	/* It may have abandoned itself: then *next is not run. */
+	if (job->abandoned) {
+		pg_txn_rollback(store, "abandoned");
+		return;
+	}
+	switch (what) {
+	case ZES_STEP_NEXT:
+		if (!pg_stmt_valid(&next))
+			zes_fatalx("%s: bad statement from a step", __func__);
+		/* Copied: the caller's strings may change before we send. */
+		pg_stmt_clear(&job->txn_stmt);
+		pg_stmt_copy(&job->txn_stmt, &next);
+		job->step = PG_TXN_STMT;
+		pg_step_send(store);
+		return;
+	case ZES_STEP_COMMIT:
+		job->step = PG_TXN_COMMIT;
+		pg_step_send(store);
+		return;
+	case ZES_STEP_ROLLBACK:
+		pg_txn_rollback(store, "rolled back by the caller");
+		return;
+	}
+	zes_fatalx("%s: step returned %d", __func__, (int)what);
+}
+
+/*
+ * The caller ended an open interactive transaction (its step said
+ * ROLLBACK, or it abandoned the job): send ROLLBACK, then finish with
+ * ERROR, no SQLSTATE and `message`.  Not a database error: errors_total
+ * does not count it.
+ */
+static void
+pg_txn_rollback(struct zes_store *store, const char *message)
+{
+	struct zes_store_job	*job = store->cur;
+
+	pg_job_fail(job, ZES_STORE_ERROR, "", message);
+	job->by_caller = 1;
+	job->rolling_back = 1;
+	pg_step_send(store);
+}
+
 /* No answer within statement_timeout + grace: the server is unreachable. */
 static void
 pg_job_timeout_cb(evutil_socket_t fd, short what, void *arg)
@@ -928,6 +1084,7 @@ pg_job_fail(struct zes_store_job *job, enum zes_store_status status,
     const char *sqlstate, const char *message)
 {
 	job->status = status;
+	job->by_caller = 0;
 	(void)snprintf(job->sqlstate, sizeof(job->sqlstate), "%s",
 	    sqlstate != NULL ? sqlstate : "");
 	free(job->message);
@@ -961,7 +1118,8 @@ pg_job_complete(struct zes_store *store, struct zes_store_job *job)
 	int	i;
 
 	if (job->status != ZES_STORE_OK) {
-		store->errors_total++;
+		if (!job->by_caller)
+			store->errors_total++;
 		/* Only OK carries results; never leave half a transaction. */
 		for (i = 0; i < job->nstmts; i++) {
 			if (job->res[i] != NULL) {
@@ -984,38 +1142,70 @@ pg_job_complete(struct zes_store *store, struct zes_store_job *job)
 	pg_notify(store);
 }
 
-/* A new job with copies of the statements; `is_tx` selects BEGIN/COMMIT. */
+/* 1 when a caller's statement can be sent (SQL, parameter count and array). */
+static int
+pg_stmt_valid(const struct zes_store_stmt *st)
+{
+	return st->sql != NULL && st->nparams >= 0 &&
+	    st->nparams <= PG_MAX_PARAMS &&
+	    (st->nparams == 0 || st->params != NULL);
+}
+
+/* Copy a caller's statement (text and parameters) into `dst`. */
+static void
+pg_stmt_copy(struct pg_stmt *dst, const struct zes_store_stmt *src)
+{
+	int	j;
+
+	dst->sql = xstrdup(src->sql);
+	dst->nparams = src->nparams;
+	dst->params = NULL;
+	if (dst->nparams > 0) {
+		dst->params = xcalloc((size_t)dst->nparams,
+		    sizeof(*dst->params));
+		for (j = 0; j < dst->nparams; j++) {
+			if (src->params[j] != NULL)
+				dst->params[j] = xstrdup(src->params[j]);
+		}
+	}
+}
+
+/* Free what a statement owns and empty it. */
+static void
+pg_stmt_clear(struct pg_stmt *st)
+{
+	int	j;
+
+	for (j = 0; j < st->nparams; j++)
+		free(st->params[j]);
+	free(st->params);
+	free(st->sql);
+	memset(st, 0, sizeof(*st));
+}
+
+/*
+ * A new job with copies of the statements; `is_tx` selects BEGIN/COMMIT,
+ * `step_fn` (with is_tx and no statements) an interactive transaction.
+ */
 static struct zes_store_job *
 pg_job_new(struct zes_store *store, int is_tx,
-    const struct zes_store_stmt *stmts, int nstmts, zes_store_cb *cb,
-    void *arg)
+    const struct zes_store_stmt *stmts, int nstmts, zes_store_step_fn *step_fn,
+    zes_store_cb *cb, void *arg)
 {
 	struct zes_store_job	*job;
-	struct pg_stmt		*s;
-	int			 i, j;
+	int			 i;
 
 	job = xcalloc(1, sizeof(*job));
 	job->store = store;
 	job->is_tx = is_tx;
+	job->step_fn = step_fn;
 	job->nstmts = nstmts;
 	/* An empty transaction still gets (unused) arrays. */
 	job->stmts = xcalloc(nstmts > 0 ? (size_t)nstmts : 1,
 	    sizeof(*job->stmts));
 	job->res = xcalloc(nstmts > 0 ? (size_t)nstmts : 1, sizeof(*job->res));
-	for (i = 0; i < nstmts; i++) {
-		s = &job->stmts[i];
-		s->sql = xstrdup(stmts[i].sql);
-		s->nparams = stmts[i].nparams;
-		if (s->nparams > 0) {
-			s->params = xcalloc((size_t)s->nparams,
-			    sizeof(*s->params));
-			for (j = 0; j < s->nparams; j++) {
-				if (stmts[i].params[j] != NULL)
-					s->params[j] =
-					    xstrdup(stmts[i].params[j]);
-			}
-		}
-	}
+	for (i = 0; i < nstmts; i++)
+		pg_stmt_copy(&job->stmts[i], &stmts[i]);
 	job->status = ZES_STORE_OK;
 	job->cb = cb;
 	job->arg = arg;
@@ -1023,14 +1213,15 @@ pg_job_new(struct zes_store *store, int is_tx,
 }
 
 /*
- * Common part of zes_store_query and zes_store_tx: refuse when not
- * connected or the queue is full, else queue the job and, when the
- * connection is idle, send it at once.  Never calls a callback.
+ * Common part of zes_store_query, zes_store_tx and zes_store_txn: refuse
+ * when not connected or the queue is full, else queue the job and, when
+ * the connection is idle, send it at once.  Never calls a callback (nor a
+ * step function: BEGIN's answer comes later, from the loop).
  */
 static struct zes_store_job *
 pg_submit(struct zes_store *store, int is_tx,
-    const struct zes_store_stmt *stmts, int nstmts, zes_store_cb *cb,
-    void *arg)
+    const struct zes_store_stmt *stmts, int nstmts, zes_store_step_fn *step_fn,
+    zes_store_cb *cb, void *arg)
 {
 	struct zes_store_job	*job;
 	int			 i;
@@ -1039,9 +1230,7 @@ pg_submit(struct zes_store *store, int is_tx,
 	    (nstmts > 0 && stmts == NULL))
 		zes_fatalx("%s: bad arguments", __func__);
 	for (i = 0; i < nstmts; i++) {
-		if (stmts[i].sql == NULL || stmts[i].nparams < 0 ||
-		    stmts[i].nparams > PG_MAX_PARAMS ||
-		    (stmts[i].nparams > 0 && stmts[i].params == NULL))
+		if (!pg_stmt_valid(&stmts[i]))
 			zes_fatalx("%s: bad statement %d", __func__, i);
 	}
 	if (store->closing || !store->up)
@@ -1049,7 +1238,7 @@ pg_submit(struct zes_store *store, int is_tx,
 	if (store->cur != NULL && store->nqueue >= store->queue_max)
 		return NULL;
 
-	job = pg_job_new(store, is_tx, stmts, nstmts, cb, arg);
+	job = pg_job_new(store, is_tx, stmts, nstmts, step_fn, cb, arg);
 	store->jobs_total++;
 	job->where = PG_JOB_QUEUED;
 	TAILQ_INSERT_TAIL(&store->queue, job, entry);
@@ -1067,18 +1256,14 @@ pg_submit(struct zes_store *store, int is_tx,
 static void
 pg_job_free(struct zes_store_job *job)
 {
-	struct pg_stmt	*s;
-	int		 i, j;
+	int	i;
 
 	for (i = 0; i < job->nstmts; i++) {
-		s = &job->stmts[i];
-		for (j = 0; j < s->nparams; j++)
-			free(s->params[j]);
-		free(s->params);
-		free(s->sql);
+		pg_stmt_clear(&job->stmts[i]);
 		if (job->res[i] != NULL)
 			PQclear(job->res[i]);
 	}
+	pg_stmt_clear(&job->txn_stmt);
 	if (job->step_res != NULL)
 		PQclear(job->step_res);
 	free(job->stmts);
@@ -1215,6 +1400,9 @@ zes_store_free(struct zes_store *store)
 
 	if (store == NULL || store->closing)
 		return;
+	/* Its job is in flight and the step's frame is on the stack. */
+	if (store->stepping)
+		zes_fatalx("%s: called from a step function", __func__);
 	store->closing = 1;
 	pg_conn_close(store);
 	pg_set_state(store, PG_DOWN);
@@ -1269,14 +1457,14 @@ zes_store_query(struct zes_store *store, const char *sql, int nparams,
 	s.sql = sql;
 	s.nparams = nparams;
 	s.params = params;
-	return pg_submit(store, 0, &s, 1, cb, arg);
+	return pg_submit(store, 0, &s, 1, NULL, cb, arg);
 }
 
 struct zes_store_job *
 zes_store_tx(struct zes_store *store, const struct zes_store_stmt *stmts,
     int nstmts, zes_store_cb *cb, void *arg)
 {
-	return pg_submit(store, 1, stmts, nstmts, cb, arg);
+	return pg_submit(store, 1, stmts, nstmts, NULL, cb, arg);
 }
 
 void
@@ -1306,4 +1494,19 @@ zes_store_abandon(struct zes_store_job *job)
 		/* Its own callback: freed when the callback returns. */
 		break;
 	}
+}
+
+/*
+ * An interactive transaction is a job like the others (one at a time per
+ * connection, in submission order, counted against queue_max): it holds
+ * the connection from BEGIN to COMMIT or ROLLBACK, and the jobs queued
+ * behind it wait.  See pg_txn_advance for how its steps run.
+ */
+struct zes_store_job *
+zes_store_txn(struct zes_store *store, zes_store_step_fn *step,
+    zes_store_cb *done, void *arg)
+{
+	if (step == NULL)
+		zes_fatalx("%s: bad arguments", __func__);
+	return pg_submit(store, 1, NULL, 0, step, done, arg);
 }

@@ -108,6 +108,54 @@ struct zes_store_job	*zes_store_tx(struct zes_store *,
 			    zes_store_cb *cb, void *arg) ZES_MUSTCHECK;
 
 /*
+ * An interactive transaction: C runs between its statements, on the loop,
+ * while the transaction holds its locks (read, decide, write in one
+ * transaction).  After BEGIN, `step` is called with the result of the
+ * previous statement (NULL the first time; borrowed, as in a completion
+ * callback), fills *next with the next statement, and returns
+ *   ZES_STEP_NEXT    run *next, then call step again with its result;
+ *   ZES_STEP_COMMIT  commit (done sees OK when COMMIT succeeded);
+ *   ZES_STEP_ROLLBACK roll back (done sees ERROR with sqlstate "" and
+ *                    message "rolled back by the caller").
+ * A statement the server refuses rolls the transaction back and ends it:
+ * done sees ERROR with that statement's SQLSTATE (TIMEOUT for 57014), and
+ * step is not called again.  The strings of *next must stay valid until step
+ * is called again or done runs (keep them in arg); the store copies them
+ * when it sends the statement.  done is called exactly once, unless the
+ * job is abandoned; the same return contract as zes_store_query().  A lost
+ * connection gives UNAVAILABLE: whether a COMMIT in flight took effect is
+ * then unknown, which is what Idempotency-Key is for.
+ *
+ * Details:
+ * - done sees no results (nres 0) even when OK: step saw every result and
+ *   keeps in arg what done needs.
+ * - BEGIN is plain (READ COMMITTED); a first statement "SET TRANSACTION
+ *   ISOLATION LEVEL ..." changes that.  Serialise with
+ *   pg_advisory_xact_lock() or SELECT ... FOR UPDATE.
+ * - step runs on the loop right after its result arrived and the next
+ *   statement is sent as soon as it returns: never make it wait.  It may
+ *   submit jobs (they queue behind the transaction, which holds the
+ *   connection until it ends) and abandon jobs, its own included; it must
+ *   not free the store (a fatal error).
+ * - After zes_store_abandon(), step and done are never called again: the
+ *   store rolls back by itself (or lets a COMMIT already sent finish) and
+ *   the queued jobs go on.
+ * - A statement of step's that ends the transaction itself (COMMIT,
+ *   ROLLBACK) gives ERROR with sqlstate "": do not.
+ * - A ROLLBACK chosen by step (or by abandoning) is not counted in
+ *   errors_total.
+ */
+enum zes_step {
+	ZES_STEP_NEXT = 0,
+	ZES_STEP_COMMIT,
+	ZES_STEP_ROLLBACK,
+};
+typedef enum zes_step zes_store_step_fn(const struct zes_store_result *prev,
+			    struct zes_store_stmt *next, void *arg);
+struct zes_store_job	*zes_store_txn(struct zes_store *, zes_store_step_fn *step,
+			    zes_store_cb *done, void *arg) ZES_MUSTCHECK;
+
+/*
  * The caller no longer wants the answer (its request timed out or is being
  * torn down): the callback will never be called.  The store finishes or
  * drops the job by itself and frees it.  Only valid before the callback has
