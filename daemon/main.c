@@ -1,6 +1,7 @@
 /*
  * zesd process lifecycle, in this order and nowhere else: arguments, config,
- * logging, routes, workers, signals, the token cache, shutdown.
+ * logging, routes, workers, signals, the token cache, rules reloads (SIGHUP
+ * and POST /v1/rule-set-reloads) with their audit entries, shutdown.
  */
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/queue.h>
 
 #include <libpq-fe.h>
 
@@ -30,6 +32,21 @@
 #include "zes/worker.h"
 #include "zes/xmalloc.h"
 
+#define MAIN_AUDIT_MAX		64	/* reload audit entries waiting, at most */
+#define MAIN_AUDIT_RETRY_MS	1000	/* after the database was unavailable */
+
+/*
+ * The audit entry of a rules reload, waiting for the main thread's store:
+ * the reload is in force already; the entry follows it, in order, and is
+ * retried while the database is away.
+ */
+struct main_audit {
+	TAILQ_ENTRY(main_audit)	 entry;
+	char			*actor;
+	char			*detail;	/* JSON text */
+};
+TAILQ_HEAD(main_audits, main_audit);
+
 /* The main thread's state: signals, reload, and the token cache refresh. */
 struct main_state {
 	struct zes_server	 srv;
@@ -40,6 +57,12 @@ struct main_state {
 	char			*token_version;		/* of the set published last */
 	char			*pending_version;	/* of the set being loaded */
 	int			 token_warned;
+	struct main_audits	 audits;		/* reload entries to write, oldest first */
+	unsigned		 naudits;
+	struct zes_store_job	*audit_job;		/* writing the first of audits */
+	struct event		*audit_timer;		/* retry while the database is away */
+	int			 audit_warned;
+	struct event		*stop_timer;		/* stopping: the last wait for audits */
 };
 
 static void	main_usage(FILE *);
@@ -49,7 +72,14 @@ static void	main_token_timer_cb(evutil_socket_t, short, void *);
 static void	main_token_version_cb(const struct zes_store_result *, void *);
 static void	main_token_load_cb(const struct zes_store_result *, void *);
 static void	main_store_state_cb(struct zes_store *, int, void *);
-static struct zes_rules *main_load_rules(const char *);
+static struct zes_rules *main_load_rules(const char *, struct zes_rule_errors *);
+static void	main_reload_rules(struct main_state *, uint64_t, const char *,
+		    const char *);
+static void	main_reload_cb(evutil_socket_t, short, void *);
+static void	main_audit_kick(struct main_state *);
+static void	main_audit_done_cb(const struct zes_store_result *, void *);
+static void	main_audit_timer_cb(evutil_socket_t, short, void *);
+static void	main_stop_when_written(struct main_state *);
 static void	main_libevent_log_cb(int, const char *);
 static void	main_write_port_file(struct main_state *);
 
@@ -89,7 +119,40 @@ main_stop_cb(evutil_socket_t sig, short what, void *arg)
 		return;
 	zes_log_info("main", "stopping", "signal=%d", (int)sig);
 	zes_workers_notify(&m->srv);
+	main_stop_when_written(m);
+}
+
+/* Stopping took too long for the reload audit entries: leave anyway. */
+static void
+main_stop_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct main_state	*m = arg;
+
+	(void)fd;
+	(void)what;
 	event_base_loopexit(m->base, NULL);
+}
+
+/*
+ * Stopping: leave the main loop (the workers drain on their own) once no
+ * reload audit entry waits, so that a reload just before SIGTERM keeps its
+ * entry.  Not while the database is away, and at most shutdown_timeout_ms.
+ */
+static void
+main_stop_when_written(struct main_state *m)
+{
+	unsigned	ms = m->srv.cfg->shutdown_timeout_ms;
+	struct timeval	tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (m->naudits == 0 || (m->audit_job == NULL &&
+	    !zes_store_connected(m->srv.store))) {
+		event_base_loopexit(m->base, NULL);
+		return;
+	}
+	if (m->stop_timer == NULL) {
+		m->stop_timer = evtimer_new(m->base, main_stop_timer_cb, m);
+		evtimer_add(m->stop_timer, &tv);
+	}
 }
 
 /* SIGHUP: read the configuration again and publish what can change live. */
@@ -98,7 +161,6 @@ main_hup_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct main_state	*m = arg;
 	struct zes_config	*fresh, *next;
-	struct zes_rules	*rules;
 	char			*err = NULL, *restart, q[600];
 
 	(void)sig;
@@ -121,40 +183,240 @@ main_hup_cb(evutil_socket_t sig, short what, void *arg)
 	zes_log_set_level(next->log_level);
 	zes_log_set_format(next->log_format);
 	zes_server_publish_config(&m->srv, next);
-	if ((rules = main_load_rules(m->srv.cfg->rules_dir)) != NULL) {
-		zes_server_publish_rules(&m->srv, rules);
-		zes_builder_set_rules(m->srv.builder, rules);
-		zes_rules_unref(rules);
-	} else
-		zes_log_error("main", "rules_kept", "reason=\"the rules folder has errors\"");
+	main_reload_rules(m, 0, "zesd", "SIGHUP");
 	zes_log_info("main", "reloaded", "log_level=%d", (int)next->log_level);
 }
 
 /*
- * Load the rules folder.  On failure every error is logged and NULL
- * returned: the caller keeps the rules in force (or stops at start-up).
+ * Load the rules folder.  On failure every error is logged, appended to
+ * errs (the caller frees them) and NULL returned: the caller keeps the
+ * rules in force (or stops at start-up).
  */
 static struct zes_rules *
-main_load_rules(const char *dir)
+main_load_rules(const char *dir, struct zes_rule_errors *errs)
 {
-	struct zes_rule_errors	 errs = { NULL, 0 };
 	struct zes_rules	*rules;
 	char			 q1[600], q2[600];
 	size_t			 i;
 
-	if ((rules = zes_rules_load_dir(dir, &errs)) != NULL) {
+	if ((rules = zes_rules_load_dir(dir, errs)) != NULL) {
 		zes_log_info("main", "rules_loaded", "dir=%s municipalities=%zu "
 		    "national_version=%s", zes_log_quote(q1, sizeof(q1), dir, 400),
 		    rules->nmunis, zes_log_quote(q2, sizeof(q2),
 		    rules->national_info.version, 100));
 		return rules;
 	}
-	for (i = 0; i < errs.n; i++)
+	for (i = 0; i < errs->n; i++)
 		zes_log_error("main", "rules_invalid", "where=%s error=%s",
-		    zes_log_quote(q1, sizeof(q1), errs.v[i].where, 400),
-		    zes_log_quote(q2, sizeof(q2), errs.v[i].message, 400));
-	zes_rule_errors_free(&errs);
+		    zes_log_quote(q1, sizeof(q1), errs->v[i].where, 400),
+		    zes_log_quote(q2, sizeof(q2), errs->v[i].message, 400));
 	return NULL;
+}
+
+/* One rule set in a reload's audit detail; its code goes on `changed` when new or different. */
+static void
+main_audit_set(json_t *sets, json_t *changed, const char *code,
+    const struct zes_ruleset_info *now, const struct zes_ruleset_info *before)
+{
+	json_array_append_new(sets, json_pack("{s:s, s:s, s:s}", "municipality",
+	    code, "version", now->version, "sha256", now->sha256));
+	if (before == NULL || strcmp(before->sha256, now->sha256) != 0)
+		json_array_append_new(changed, json_string(code));
+}
+
+/*
+ * Queue the audit entry of a reload that put `rules` in force in place of
+ * `old`: one entry per reload (action rule-set.reload, object rule-set/all)
+ * listing every rule set now loaded with its version and SHA-256, and the
+ * codes that changed or went away.
+ */
+static void
+main_audit_reload(struct main_state *m, const char *actor, const char *trigger,
+    const struct zes_rules *old, const struct zes_rules *rules)
+{
+	const struct zes_municipality	*prev;
+	struct main_audit		*a;
+	json_t				*sets, *changed, *removed, *d;
+	size_t				 i;
+
+	sets = json_array();
+	changed = json_array();
+	removed = json_array();
+	main_audit_set(sets, changed, "national", &rules->national_info,
+	    old != NULL ? &old->national_info : NULL);
+	for (i = 0; i < rules->nmunis; i++) {
+		prev = old != NULL ?
+		    zes_rules_municipality(old, rules->munis[i].code) : NULL;
+		main_audit_set(sets, changed, rules->munis[i].code,
+		    rules->munis[i].info, prev != NULL ? prev->info : NULL);
+	}
+	for (i = 0; old != NULL && i < old->nmunis; i++)
+		if (zes_rules_municipality(rules, old->munis[i].code) == NULL)
+			json_array_append_new(removed,
+			    json_string(old->munis[i].code));
+	d = json_pack("{s:s, s:o, s:o, s:o}", "trigger", trigger, "ruleSets",
+	    sets, "changed", changed, "removed", removed);
+	if (d == NULL)
+		zes_fatalx("json_pack of a reload audit entry failed");
+	if (m->naudits >= MAIN_AUDIT_MAX) {
+		zes_log_error("main", "reload_audit_dropped", "waiting=%u "
+		    "reason=\"the database has been unavailable too long\"",
+		    m->naudits);
+		json_decref(d);
+		return;
+	}
+	a = xcalloc(1, sizeof(*a));
+	a->actor = xstrdup(actor);
+	if ((a->detail = json_dumps(d, JSON_COMPACT)) == NULL)
+		zes_fatalx("json_dumps of a reload audit entry failed");
+	json_decref(d);
+	TAILQ_INSERT_TAIL(&m->audits, a, entry);
+	m->naudits++;
+	main_audit_kick(m);
+}
+
+/*
+ * Reload the rules folder, all or nothing: the one path of SIGHUP (ticket
+ * 0) and POST /v1/rule-set-reloads (the request's ticket).  A folder
+ * without errors is published to the workers and the index builder and
+ * gets its audit entry; otherwise the rules in force stay.  For a ticket,
+ * the outcome (the rules loaded, or every error) is published for the
+ * worker that asked.  File reads block this thread for a moment; workers
+ * keep serving.
+ */
+static void
+main_reload_rules(struct main_state *m, uint64_t ticket, const char *actor,
+    const char *trigger)
+{
+	struct zes_rule_errors	 errs = { NULL, 0 };
+	struct zes_rules	*rules;
+	struct zes_reload	*o;
+	char			 q1[300], q2[100];
+
+	zes_log_info("main", "rules_reload", "trigger=%s actor=%s ticket=%llu",
+	    zes_log_quote(q2, sizeof(q2), trigger, 60),
+	    zes_log_quote(q1, sizeof(q1), actor, 200), (unsigned long long)ticket);
+	if ((rules = main_load_rules(m->srv.cfg->rules_dir, &errs)) != NULL) {
+		main_audit_reload(m, actor, trigger, m->srv.rules, rules);
+		zes_server_publish_rules(&m->srv, rules);
+		zes_builder_set_rules(m->srv.builder, rules);
+	} else
+		zes_log_error("main", "rules_kept", "trigger=%s errors=%zu "
+		    "reason=\"the rules folder has errors\"",
+		    zes_log_quote(q2, sizeof(q2), trigger, 60), errs.n);
+	if (ticket == 0) {
+		zes_rules_unref(rules);
+		zes_rule_errors_free(&errs);
+		return;
+	}
+	o = zes_reload_new(ticket);
+	o->rules = rules;		/* the reference moves */
+	o->errs = errs;
+	zes_server_publish_reload(&m->srv, o);
+}
+
+/* Workers asked for reloads: run one for each ask, in ticket order. */
+static void
+main_reload_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct main_state	*m = arg;
+	struct zes_reload_ask	 asks[ZES_RELOAD_ASKS_MAX];
+	unsigned		 i, n;
+
+	(void)fd;
+	(void)what;
+	n = zes_server_take_reload_asks(&m->srv, asks);
+	for (i = 0; i < n && !atomic_load(&m->srv.stopping); i++)
+		main_reload_rules(m, asks[i].ticket, asks[i].actor,
+		    "POST /v1/rule-set-reloads");
+}
+
+/* Write the oldest waiting reload audit entry, unless one is in flight or a retry is armed. */
+static void
+main_audit_kick(struct main_state *m)
+{
+	static const char	 sql[] = "SELECT zes_audit_append($1,"
+	    " 'rule-set.reload', 'rule-set/all', $2::jsonb)::text";
+	struct main_audit	*a = TAILQ_FIRST(&m->audits);
+	struct timeval		 tv = { MAIN_AUDIT_RETRY_MS / 1000,
+	    (MAIN_AUDIT_RETRY_MS % 1000) * 1000 };
+	const char		*params[2];
+
+	if (a == NULL || m->audit_job != NULL ||
+	    evtimer_pending(m->audit_timer, NULL))
+		return;
+	params[0] = a->actor;
+	params[1] = a->detail;
+	m->audit_job = zes_store_query(m->srv.store, sql, 2, params,
+	    main_audit_done_cb, m);
+	if (m->audit_job == NULL) {
+		if (!m->audit_warned)
+			zes_log_warn("main", "reload_audit_delayed",
+			    "waiting=%u reason=\"the database is unavailable\"",
+			    m->naudits);
+		m->audit_warned = 1;
+		evtimer_add(m->audit_timer, &tv);
+	}
+}
+
+/* Drop the oldest reload audit entry. */
+static void
+main_audit_pop(struct main_state *m)
+{
+	struct main_audit	*a = TAILQ_FIRST(&m->audits);
+
+	TAILQ_REMOVE(&m->audits, a, entry);
+	m->naudits--;
+	free(a->actor);
+	free(a->detail);
+	free(a);
+}
+
+/* A reload audit entry was written (or refused, or the database went away). */
+static void
+main_audit_done_cb(const struct zes_store_result *res, void *arg)
+{
+	struct main_state	*m = arg;
+	struct timeval		 tv = { MAIN_AUDIT_RETRY_MS / 1000,
+	    (MAIN_AUDIT_RETRY_MS % 1000) * 1000 };
+	char			 q[300];
+
+	m->audit_job = NULL;
+	switch (res->status) {
+	case ZES_STORE_OK:
+		zes_log_info("main", "reload_audited", "seq=%s",
+		    PQgetvalue(res->res[0], 0, 0));
+		m->audit_warned = 0;
+		main_audit_pop(m);
+		break;
+	case ZES_STORE_ERROR:
+		zes_log_error("main", "reload_audit_failed", "sqlstate=%s error=%s",
+		    res->sqlstate, zes_log_quote(q, sizeof(q), res->message, 200));
+		main_audit_pop(m);
+		break;
+	default:
+		if (!m->audit_warned)
+			zes_log_warn("main", "reload_audit_delayed", "waiting=%u "
+			    "reason=\"the database is unavailable\"", m->naudits);
+		m->audit_warned = 1;
+		if (atomic_load(&m->srv.stopping))
+			event_base_loopexit(m->base, NULL);	/* no waiting for it now */
+		else
+			evtimer_add(m->audit_timer, &tv);
+		return;
+	}
+	main_audit_kick(m);
+	if (atomic_load(&m->srv.stopping))
+		main_stop_when_written(m);
+}
+
+/* Retry writing reload audit entries. */
+static void
+main_audit_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	main_audit_kick(arg);
 }
 
 /* The main thread's store connected or lost its connection. */
@@ -291,11 +553,14 @@ main(int argc, char *argv[])
 	struct main_state	 m;
 	struct zes_store_opts	 opts;
 	struct zes_builder_opts	 bopts;
+	struct zes_rule_errors	 errs = { NULL, 0 };
+	struct main_audit	*a;
 	struct timeval		 tv;
 	char			*err = NULL;
 	int			 ch, i;
 
 	memset(&m, 0, sizeof(m));
+	TAILQ_INIT(&m.audits);
 	while ((ch = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -339,12 +604,17 @@ main(int argc, char *argv[])
 	pthread_mutex_init(&m.srv.lock, NULL);
 	zes_router_init();
 
-	if ((m.srv.rules = main_load_rules(m.srv.cfg->rules_dir)) == NULL)
+	if ((m.srv.rules = main_load_rules(m.srv.cfg->rules_dir, &errs)) == NULL) {
+		zes_rule_errors_free(&errs);
 		zes_fatal("rules_dir: %s has errors (logged above)",
 		    m.srv.cfg->rules_dir);
+	}
 
 	if ((m.base = event_base_new()) == NULL)
 		zes_fatal("event_base_new failed");
+	/* Before the workers exist: they wake it to ask for reloads. */
+	m.srv.reload_ev = event_new(m.base, -1, 0, main_reload_cb, &m);
+	m.audit_timer = evtimer_new(m.base, main_audit_timer_cb, &m);
 	if (zes_workers_create(&m.srv, &err) != 0)
 		zes_fatal("%s", err);
 	main_write_port_file(&m);
@@ -384,6 +654,15 @@ main(int argc, char *argv[])
 
 	event_base_dispatch(m.base);
 
+	/* No reload audit callback from here on: the workers go away below. */
+	if (m.audit_job != NULL)
+		zes_store_abandon(m.audit_job);
+	if (m.naudits > 0)
+		zes_log_warn("main", "reload_audit_lost", "waiting=%u "
+		    "reason=\"stopping before the database took them\"", m.naudits);
+	while ((a = TAILQ_FIRST(&m.audits)) != NULL)
+		main_audit_pop(&m);
+
 	/* Stopping: the workers drain; then everything is freed for the sanitizers. */
 	/* The builder first: it publishes to the workers. */
 	zes_builder_stop(m.srv.builder);
@@ -395,7 +674,12 @@ main(int argc, char *argv[])
 	event_free(m.sigint);
 	event_free(m.sighup);
 	event_free(m.token_timer);
+	event_free(m.audit_timer);
+	if (m.stop_timer != NULL)
+		event_free(m.stop_timer);
+	event_free(m.srv.reload_ev);
 	event_base_free(m.base);
+	zes_server_free_reloads(&m.srv);
 	zes_tokens_unref(m.srv.tokens);
 	zes_index_unref(m.srv.index);
 	zes_signer_free(m.srv.signer);

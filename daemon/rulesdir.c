@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "zes/rulesdir.h"
@@ -190,7 +191,8 @@ zes_rules_load_dir(const char *dir, struct zes_rule_errors *errs)
 	if (failed || errs->n > before) {
 		zes_rules_unref(rules);
 		rules = NULL;
-	}
+	} else if (rules != NULL)
+		rules->loaded_at = (int64_t)time(NULL);	/* GET /v1/rule-sets: loadedAt */
 	for (i = 0; i < nfiles; i++)
 		free((void *)files[i].data);
 	free(files);

@@ -1,9 +1,9 @@
 /*
  * Workers: one thread each with its own event_base, evhttp, store connection
  * and metrics, all listening on the same ports through SO_REUSEPORT.  The main
- * thread publishes new shared things (config, token set, stopping) and wakes
- * each worker through its notify event; the worker swaps its references
- * between requests.
+ * thread publishes new shared things (config, token set, rules, reload
+ * outcomes, stopping) and wakes each worker through its notify event; the
+ * worker swaps its references between requests.
  */
 
 #include <errno.h>
@@ -123,6 +123,7 @@ zes_workers_create(struct zes_server *srv, char **err)
 		w->id = i;
 		w->srv = srv;
 		w->nfds = 0;
+		TAILQ_INIT(&w->reload_waits);
 		for (j = 0; j < cfg->nlisten; j++) {
 			/* The first worker resolves port 0; the others share its port. */
 			port = i == 0 ? cfg->listen[j].port :
@@ -266,6 +267,121 @@ zes_server_publish_index(struct zes_server *srv, struct zes_index *x)
 	zes_workers_notify(srv);
 }
 
+/* A new reload outcome for ticket, with one reference and no rules yet. */
+struct zes_reload *
+zes_reload_new(uint64_t ticket)
+{
+	struct zes_reload	*o = xcalloc(1, sizeof(*o));
+
+	atomic_init(&o->refs, 1);
+	o->ticket = ticket;
+	return o;
+}
+
+/* Take a reference; returns o. */
+struct zes_reload *
+zes_reload_ref(struct zes_reload *o)
+{
+	atomic_fetch_add_explicit(&o->refs, 1, memory_order_relaxed);
+	return o;
+}
+
+/* Drop a reference; the last one frees the rules reference and the errors. */
+void
+zes_reload_unref(struct zes_reload *o)
+{
+	if (o == NULL ||
+	    atomic_fetch_sub_explicit(&o->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	zes_rules_unref(o->rules);
+	zes_rule_errors_free(&o->errs);
+	free(o);
+}
+
+/* Worker: queue a reload ask for the main thread and wake it. */
+uint64_t
+zes_server_ask_reload(struct zes_server *srv, const char *actor)
+{
+	struct zes_reload_ask	*a;
+	uint64_t		 ticket = 0;
+
+	if (atomic_load(&srv->stopping) || srv->reload_ev == NULL)
+		return 0;
+	pthread_mutex_lock(&srv->lock);
+	if (srv->nreload_asks < ZES_RELOAD_ASKS_MAX) {
+		ticket = ++srv->reload_tickets;
+		a = &srv->reload_asks[srv->nreload_asks++];
+		a->ticket = ticket;
+		snprintf(a->actor, sizeof(a->actor), "%s", actor);
+	}
+	pthread_mutex_unlock(&srv->lock);
+	if (ticket != 0)
+		event_active(srv->reload_ev, EV_READ, 0);
+	return ticket;
+}
+
+/* Main: take every waiting ask, oldest first. */
+unsigned
+zes_server_take_reload_asks(struct zes_server *srv, struct zes_reload_ask *out)
+{
+	unsigned	n;
+
+	pthread_mutex_lock(&srv->lock);
+	n = srv->nreload_asks;
+	memcpy(out, srv->reload_asks, n * sizeof(*out));
+	srv->nreload_asks = 0;
+	pthread_mutex_unlock(&srv->lock);
+	return n;
+}
+
+/* Main: publish an outcome into the ring (the caller's reference moves). */
+void
+zes_server_publish_reload(struct zes_server *srv, struct zes_reload *o)
+{
+	struct zes_reload	*old;
+	size_t			 slot = (size_t)(o->ticket % ZES_RELOAD_RING);
+
+	pthread_mutex_lock(&srv->lock);
+	old = srv->reload_ring[slot];
+	srv->reload_ring[slot] = o;
+	atomic_store(&srv->reload_last, o->ticket);
+	pthread_mutex_unlock(&srv->lock);
+	zes_reload_unref(old);
+	zes_workers_notify(srv);
+}
+
+/* The outcome for a ticket (a new reference), or NULL while it has not run. */
+struct zes_reload *
+zes_server_reload_outcome(struct zes_server *srv, uint64_t ticket)
+{
+	struct zes_reload	*o = NULL;
+	uint64_t		 last;
+
+	pthread_mutex_lock(&srv->lock);
+	last = atomic_load(&srv->reload_last);
+	if (ticket != 0 && ticket <= last) {
+		o = srv->reload_ring[ticket % ZES_RELOAD_RING];
+		if (o == NULL || o->ticket != ticket)
+			o = srv->reload_ring[last % ZES_RELOAD_RING];
+		if (o != NULL)
+			zes_reload_ref(o);
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return o;
+}
+
+/* Main, at exit: drop every outcome kept. */
+void
+zes_server_free_reloads(struct zes_server *srv)
+{
+	size_t	i;
+
+	for (i = 0; i < ZES_RELOAD_RING; i++) {
+		zes_reload_unref(srv->reload_ring[i]);
+		srv->reload_ring[i] = NULL;
+	}
+}
+
 /* Worker: pick up what the main thread published. */
 static void
 worker_notify_cb(evutil_socket_t fd, short what, void *arg)
@@ -277,6 +393,7 @@ worker_notify_cb(evutil_socket_t fd, short what, void *arg)
 	struct zes_rules	*oldrules = NULL;
 	struct zes_index	*oldidx = NULL;
 	struct timeval		 tv = { 0, WORKER_DRAIN_MS * 1000 };
+	uint64_t		 last;
 
 	(void)fd;
 	(void)what;
@@ -302,9 +419,17 @@ worker_notify_cb(evutil_socket_t fd, short what, void *arg)
 	zes_tokens_unref(oldtok);
 	zes_rules_unref(oldrules);
 	zes_index_unref(oldidx);
+	/* The rules above first: a reload's answer and the rules in force agree. */
+	last = atomic_load(&srv->reload_last);
+	if (last != w->reload_seen) {
+		w->reload_seen = last;
+		zes_rulesets_reloaded(w, 0);
+	}
 
 	if (atomic_load(&srv->stopping) && !w->stopping) {
 		w->stopping = 1;
+		/* The main thread runs no more reloads: answer who waits for one. */
+		zes_rulesets_reloaded(w, 1);
 		zes_http_stop_accepting(w);
 		w->drain_timer = event_new(w->base, -1, EV_PERSIST,
 		    worker_drain_cb, w);

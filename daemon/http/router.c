@@ -24,6 +24,8 @@ static const struct zes_route *const router_tables[] = {
 	zes_routes_access,
 	zes_routes_reference,
 	zes_routes_signing,
+	zes_routes_exemptions,
+	zes_routes_rulesets,
 };
 
 static const struct {

@@ -9,5 +9,7 @@ extern const struct zes_route zes_routes_audit[];
 extern const struct zes_route zes_routes_access[];
 extern const struct zes_route zes_routes_reference[];
 extern const struct zes_route zes_routes_signing[];
+extern const struct zes_route zes_routes_exemptions[];
+extern const struct zes_route zes_routes_rulesets[];
 
 #endif

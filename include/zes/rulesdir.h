@@ -18,7 +18,8 @@
  * and build the rules from them.  Returns a new reference, or NULL with
  * every error of the folder appended to errs ("file#/pointer" and a
  * message; a folder that cannot be read is named by its path).  The caller
- * frees errs with zes_rule_errors_free().
+ * frees errs with zes_rule_errors_free().  The rules' loaded_at is the
+ * wall-clock time of the read.
  */
 struct zes_rules	*zes_rules_load_dir(const char *dir,
 			    struct zes_rule_errors *errs) ZES_MUSTCHECK;

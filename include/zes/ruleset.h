@@ -187,6 +187,7 @@ struct zes_rules {
 	struct zes_national		 national;
 	const struct zes_municipality	*munis;		/* sorted by code */
 	size_t				 nmunis;
+	int64_t				 loaded_at;	/* Unix seconds the shell read the folder (daemon/rulesdir.c); 0 from zes_rules_build() */
 	void				*arena;		/* everything above lives here */
 };
 

@@ -1,14 +1,16 @@
 /*
  * Workers and the server they belong to.  A worker is one thread with its
  * own event_base, evhttp, store connection and metrics; workers share only
- * immutable, reference-counted things (config, token set) that the main
- * thread publishes to each of them through the worker's notify event.
+ * immutable, reference-counted things (config, token set, rules, reload
+ * outcomes) that the main thread publishes to each of them through the
+ * worker's notify event.
  */
 #ifndef ZES_WORKER_H
 #define ZES_WORKER_H
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/queue.h>
 #include <sys/time.h>
 
 #include "zes/auth.h"
@@ -25,6 +27,33 @@ struct evhttp_bound_socket;
 struct zes_server;
 struct zes_builder;
 struct zes_signer;
+
+#define ZES_RELOAD_ASKS_MAX	16	/* reload requests waiting for the main thread, at most */
+#define ZES_RELOAD_RING		16	/* recent reload outcomes kept for the requests that asked */
+
+/*
+ * The outcome of one rules reload asked for by POST /v1/rule-set-reloads
+ * (daemon/main.c): the rules it loaded, or every error of the folder while
+ * the rules in force stayed.  Immutable once published; reference-counted,
+ * so a worker may answer from it after the main thread moved on.  Only
+ * tickets cross threads, never a request.
+ */
+struct zes_reload {
+	atomic_uint		 refs;
+	uint64_t		 ticket;	/* the request it answers */
+	struct zes_rules	*rules;		/* loaded (reference held), or NULL: it failed */
+	struct zes_rule_errors	 errs;		/* when it failed: every error, file#/pointer */
+};
+
+/* A reload asked for over HTTP, waiting for the main thread. */
+struct zes_reload_ask {
+	uint64_t	 ticket;
+	char		 actor[104];	/* the caller's token name, for the audit trail */
+};
+
+/* Requests waiting for a reload outcome (daemon/http/rulesets.c); one worker's own. */
+struct zes_reload_wait;
+TAILQ_HEAD(zes_reload_waits, zes_reload_wait);
 
 struct zes_worker {
 	unsigned			 id;
@@ -56,6 +85,8 @@ struct zes_worker {
 	struct zes_req			*in_handler;	/* the request whose handler is running */
 	uint64_t			 did_key[2];	/* random, for decision ids (daemon/http/access.c) */
 	uint64_t			 did_next;
+	struct zes_reload_waits		 reload_waits;	/* requests waiting for their reload */
+	uint64_t			 reload_seen;	/* srv->reload_last when last looked at */
 };
 
 /* What the main thread owns and publishes. */
@@ -72,6 +103,18 @@ struct zes_server {
 	atomic_uint		 main_db_connected;
 	struct zes_worker	*workers;
 	unsigned		 nworkers;
+	/*
+	 * Rules reloads asked for over HTTP.  The main thread runs them in
+	 * ticket order, one reload each, and publishes each outcome here; the
+	 * worker that asked finds it by ticket.  Guarded by lock, except
+	 * reload_last, which workers read first to see whether to look.
+	 */
+	struct event		*reload_ev;	/* on the main base: asks are waiting */
+	uint64_t		 reload_tickets;	/* tickets handed out so far */
+	struct zes_reload_ask	 reload_asks[ZES_RELOAD_ASKS_MAX];	/* waiting, in ticket order */
+	unsigned		 nreload_asks;
+	struct zes_reload	*reload_ring[ZES_RELOAD_RING];	/* outcomes, at ticket % ring */
+	atomic_ullong		 reload_last;	/* ticket of the latest outcome published */
 };
 
 /* Workers a configuration asks for: threads, or one per core when 0. */
@@ -97,6 +140,34 @@ void	zes_server_publish_tokens(struct zes_server *, struct zes_tokens *);
 /* Publish rules / an index snapshot (a new reference is taken; the caller keeps its own). */
 void	zes_server_publish_rules(struct zes_server *, struct zes_rules *);
 void	zes_server_publish_index(struct zes_server *, struct zes_index *);
+
+/*
+ * Worker: ask the main thread for a rules reload on behalf of `actor` (a
+ * token name).  Returns the request's ticket, or 0 when stopping or when
+ * ZES_RELOAD_ASKS_MAX asks are waiting already (answer 503).
+ */
+uint64_t	zes_server_ask_reload(struct zes_server *, const char *actor);
+/* Main: move the waiting asks into out (room for ZES_RELOAD_ASKS_MAX); returns how many. */
+unsigned	zes_server_take_reload_asks(struct zes_server *, struct zes_reload_ask *out);
+/* Main: publish a reload outcome (takes over the caller's reference) and notify. */
+void	zes_server_publish_reload(struct zes_server *, struct zes_reload *);
+/*
+ * Any thread: the outcome for a ticket, as a new reference; NULL while its
+ * reload has not run.  An outcome pushed out of the ring by later ones is
+ * answered by the latest (a reload that also started after the request).
+ */
+struct zes_reload *zes_server_reload_outcome(struct zes_server *, uint64_t ticket);
+/* Main, at exit: drop the outcomes kept. */
+void	zes_server_free_reloads(struct zes_server *);
+struct zes_reload *zes_reload_new(uint64_t ticket);
+struct zes_reload *zes_reload_ref(struct zes_reload *);
+void	zes_reload_unref(struct zes_reload *);
+
+/*
+ * Worker (daemon/http/rulesets.c): answer the waiting reload requests whose
+ * outcome was published; with `stopping`, answer every one 503.
+ */
+void	zes_rulesets_reloaded(struct zes_worker *, int stopping);
 
 /* Set up evhttp on a worker (daemon/http/server.c). */
 int	zes_http_setup(struct zes_worker *, char **err) ZES_MUSTCHECK;
