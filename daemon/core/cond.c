@@ -1,7 +1,8 @@
 /*
  * The condition language of rules/README.md (pure): the table of the fields
  * conditions may name, the evaluation of a condition over a facts array,
- * and day expressions ("DET + 40 years") evaluated for a vehicle.
+ * and day expressions ("DET + 40 years", "the submission day + 365 days")
+ * evaluated over the facts.
  */
 #include <string.h>
 
@@ -10,13 +11,15 @@
 
 /*
  * Every field a rule may name, with its type: rules/README.md, "Vehicle
- * fields".  The one place field names live: the loader resolves a name
- * through zes_field_name(), and a facts array is indexed by position here.
+ * fields" and "Application fields".  The one place field names live: the
+ * loader resolves a name through zes_field_name(), and a facts array is
+ * indexed by position here.  ZES_F_VEHICLE_END names nothing; evidence
+ * fields are named by their type's declaration, not here.
  */
 static const struct {
 	const char	*name;
 	enum zes_vtype	 type;
-} cond_fields[ZES_F_VEHICLE_END] = {
+} cond_fields[ZES_F_APPLICATION_END] = {
 	[ZES_F_CATEGORY] =		{ "vehicle.category",		ZES_V_STRING },
 	[ZES_F_VEHICLE_TYPE] =		{ "vehicle.vehicleType",	ZES_V_STRING },
 	[ZES_F_BODY_DESCRIPTION] =	{ "vehicle.bodyDescription",	ZES_V_STRING },
@@ -31,22 +34,29 @@ static const struct {
 	[ZES_F_KIND] =			{ "vehicle.kind",		ZES_V_STRING },
 	[ZES_F_IN_SCOPE] =		{ "vehicle.inScope",		ZES_V_BOOL },
 	[ZES_F_TRANSITION_COVERED] =	{ "vehicle.transitionCovered",	ZES_V_BOOL },
+	[ZES_F_VEHICLE_END] =		{ NULL,				ZES_V_ABSENT },
+	[ZES_F_REGISTERED] =		{ "vehicle.registered",		ZES_V_BOOL },
+	[ZES_F_PERIOD_FROM] =		{ "application.periodFrom",	ZES_V_DATE },
+	[ZES_F_PERIOD_UNTIL] =		{ "application.periodUntil",	ZES_V_DATE },
+	[ZES_F_SUBMITTED_ON] =		{ "application.submittedOn",	ZES_V_DATE },
+	[ZES_F_COUNTRY] =		{ "application.country",	ZES_V_STRING },
+	[ZES_F_ZONE_START] =		{ "municipality.zoneStart",	ZES_V_DATE },
 };
 
-/* Name of a field ("vehicle.kind"); NULL past the end. */
+/* Name of a field ("vehicle.kind"); NULL for the separator and past the end. */
 const char *
 zes_field_name(enum zes_field f)
 {
-	if ((int)f < 0 || f >= ZES_F_VEHICLE_END)
+	if ((int)f < 0 || f >= ZES_F_APPLICATION_END)
 		return NULL;
 	return cond_fields[f].name;
 }
 
-/* Type of a field; ZES_V_ABSENT past the end. */
+/* Type of a field; ZES_V_ABSENT for the separator and past the end. */
 enum zes_vtype
 zes_field_type(enum zes_field f)
 {
-	if ((int)f < 0 || f >= ZES_F_VEHICLE_END)
+	if ((int)f < 0 || f >= ZES_F_APPLICATION_END)
 		return ZES_V_ABSENT;
 	return cond_fields[f].type;
 }
@@ -123,13 +133,26 @@ cond_order(const struct zes_value *a, const struct zes_value *b)
 /*
  * One comparison.  An absent fact makes every op false except ne, notIn
  * and exists:false; eq/ne against a value of type ABSENT (JSON null) ask
- * whether the fact is absent / present.
+ * whether the fact is absent / present.  A value that is a day expression
+ * is computed from the facts first; when its field is absent the
+ * comparison is decided as if the fact were absent (nothing is known to
+ * compare with).
  */
 static int
-cond_cmp(const struct zes_cond *c, const struct zes_value *fact)
+cond_cmp(const struct zes_cond *c, const struct zes_value *fact,
+    const struct zes_value *facts)
 {
 	const struct zes_value	*v = &c->value;
+	struct zes_value	 day;
 	int			 absent = fact->type == ZES_V_ABSENT;
+
+	if (c->day != NULL && c->op != ZES_OP_EXISTS) {
+		day.type = ZES_V_DATE;
+		day.u.i = zes_dayexpr_eval(c->day, facts);
+		if (day.u.i == ZES_DAY_NONE)
+			absent = 1;
+		v = &day;
+	}
 
 	switch (c->op) {
 	case ZES_OP_EQ:
@@ -193,26 +216,35 @@ zes_cond_eval(const struct zes_cond *c, const struct zes_value *facts)
 	case ZES_COND_CMP:
 		if (c->field < 0)
 			return 0;
-		return cond_cmp(c, &facts[c->field]);
+		return cond_cmp(c, &facts[c->field], facts);
 	}
 	return 0;
 }
 
 /*
- * The day of one expression, or ZES_DAY_NONE when it names a field that is
- * absent (or, a loader bug, not a date).
+ * The day of one expression: its date, or its field's day plus whole
+ * years, then calendar months (the last day of a shorter month where the
+ * day does not exist), then days.  ZES_DAY_NONE when it names a field that
+ * is absent (or, a loader bug, not a date).  A fixed date takes no plus:
+ * the loader allows them with fields only.
  */
-static int64_t
-cond_day(const struct zes_dayexpr *e, const struct zes_value *facts)
+int64_t
+zes_dayexpr_eval(const struct zes_dayexpr *e, const struct zes_value *facts)
 {
 	const struct zes_value	*f;
+	int64_t			 day;
 
 	if (e->field < 0)
 		return e->day;
 	f = &facts[e->field];
 	if (f->type != ZES_V_DATE || f->u.i == ZES_DAY_NONE)
 		return ZES_DAY_NONE;
-	return zes_date_add_years(f->u.i, e->plus_years);
+	day = f->u.i;
+	if (e->plus_years != 0)
+		day = zes_date_add_years(day, e->plus_years);
+	if (e->plus_months != 0)
+		day = zes_date_add_months(day, e->plus_months);
+	return day + e->plus_days;
 }
 
 /*
@@ -232,7 +264,7 @@ cond_bound(const struct zes_daybound *b, const struct zes_value *facts,
 		return ZES_DAY_NONE;
 	best = 0;
 	for (i = 0; i < b->n; i++) {
-		day = cond_day(&b->v[i], facts);
+		day = zes_dayexpr_eval(&b->v[i], facts);
 		if (day == ZES_DAY_NONE)
 			return ZES_DAY_NONE;
 		if (i == 0 || (latest ? day > best : day < best))

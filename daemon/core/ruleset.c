@@ -1,9 +1,13 @@
 /*
  * Rule sets (rules/README.md): the JSON texts of a rules folder, checked
  * against the language with every error collected, then built into one
- * immutable, reference-counted struct that lives in one arena.  Pure: the
- * caller reads the files (daemon/rulesdir.c).
+ * immutable, reference-counted struct that lives in one arena.  The
+ * exemption types (national.json's and each municipality's `types`) are
+ * read with the same condition and day-expression machinery as the access
+ * rules, in a context that adds the application's fields and the type's
+ * evidence.  Pure: the caller reads the files (daemon/rulesdir.c).
  */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -18,16 +22,24 @@
 #define RULESET_FORMAT		1	/* the language version this loader reads */
 #define RULESET_CHUNK_BYTES	8192	/* the arena grows by at least this */
 #define RULESET_ERRORS_MAX	1000	/* errors listed per build; the rest are counted */
-#define RULESET_PLUS_YEARS_MAX	200	/* bound of plusYears in a day expression */
+#define RULESET_PLUS_YEARS_MAX	200	/* bound of |plusYears| in a day expression */
+#define RULESET_PLUS_MONTHS_MAX	2400	/* bound of |plusMonths| */
+#define RULESET_PLUS_DAYS_MAX	73000	/* bound of |plusDays| */
+#define RULESET_TYPES_MAX	64	/* exemption types per file */
+#define RULESET_QUOTA_MAX	1000	/* bound of a quota per year */
+#define RULESET_FEE_CENTS_MAX	10000000	/* 100,000 euro */
 #define RULESET_DEPTH_MAX	64	/* nesting of conditions: bounds the recursion */
 #define RULESET_SUFFIX		".json"
 
-/* What the conditions of a part of national.json may name (see ruleset_field_ok). */
+/* What the conditions of a part of the rules may name (see ruleset_field_ok). */
 enum ruleset_ctx {
 	RULESET_CTX_SCOPE,		/* vehicle.scope: raw fields only */
 	RULESET_CTX_KINDS,		/* vehicle.kinds: not kind, transitionCovered */
 	RULESET_CTX_TRANSITION,		/* access.transition: not transitionCovered */
 	RULESET_CTX_VEHICLE,		/* the other vehicle rules: every vehicle field */
+	RULESET_CTX_TYPE,		/* a type's conditions: every field */
+	RULESET_CTX_EVIDENCE,		/* requiredWhen: the type's evidence fields */
+	RULESET_CTX_VALIDITY,		/* a type's validity: no register data for review types */
 };
 
 /* One block of the arena; allocations are carved from data in order. */
@@ -58,6 +70,14 @@ struct ruleset_build {
 	const struct zes_kind_rule	*kinds;		/* national kinds, when kinds_known */
 	size_t				 nkinds;
 	int				 kinds_known;
+	const struct zes_type		*nat_types;	/* national types, once read */
+	size_t				 nnat_types;
+	/* The exemption type being read (RULESET_CTX_TYPE ... _VALIDITY). */
+	const struct zes_evidence_def	*evidence;
+	size_t				 nevidence;
+	int				 type_national;
+	int				 type_review;
+	char				 fname[ZES_EVIDENCE_NAME_LEN + 16];
 };
 
 /* A ground already used in national.json, to report duplicates. */
@@ -529,18 +549,112 @@ ruleset_field(const char *name)
 	}
 }
 
+/* The type of an evidence field's values in conditions. */
+static enum zes_vtype
+ruleset_evidence_vtype(enum zes_evidence_type t)
+{
+	switch (t) {
+	case ZES_EV_DATE:
+		return ZES_V_DATE;
+	case ZES_EV_INTEGER:
+		return ZES_V_INT;
+	case ZES_EV_BOOLEAN:
+		return ZES_V_BOOL;
+	case ZES_EV_STRING:
+	case ZES_EV_POSTCODE:
+	case ZES_EV_KVK:
+		break;
+	}
+	return ZES_V_STRING;
+}
+
+/* The evidence field of id f in the type being read, or NULL. */
+static const struct zes_evidence_def *
+ruleset_evidence_of(const struct ruleset_build *b, int f)
+{
+	if (f < ZES_F_EVIDENCE || b->evidence == NULL ||
+	    (size_t)(f - ZES_F_EVIDENCE) >= b->nevidence)
+		return NULL;
+	return &b->evidence[f - ZES_F_EVIDENCE];
+}
+
+/* Type of field f, evidence fields of the type being read included. */
+static enum zes_vtype
+ruleset_ftype(const struct ruleset_build *b, int f)
+{
+	const struct zes_evidence_def	*e;
+
+	if ((e = ruleset_evidence_of(b, f)) != NULL)
+		return ruleset_evidence_vtype(e->type);
+	return zes_field_type((enum zes_field)f);
+}
+
+/* Name of field f for messages ("evidence.orderDate" too). */
+static const char *
+ruleset_fname(struct ruleset_build *b, int f)
+{
+	const struct zes_evidence_def	*e;
+	const char			*s;
+
+	if ((e = ruleset_evidence_of(b, f)) != NULL) {
+		(void)snprintf(b->fname, sizeof(b->fname), "evidence.%s",
+		    e->name);
+		return b->fname;
+	}
+	s = zes_field_name((enum zes_field)f);
+	return s != NULL ? s : "?";
+}
+
+/* Is context ctx one of a type's (where application fields exist)? */
+static int
+ruleset_ctx_type(enum ruleset_ctx ctx)
+{
+	return ctx == RULESET_CTX_TYPE || ctx == RULESET_CTX_EVIDENCE ||
+	    ctx == RULESET_CTX_VALIDITY;
+}
+
+/* The id of the evidence field `name` of the type being read, or -1. */
+static int
+ruleset_evidence_field(const struct ruleset_build *b, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; b->evidence != NULL && i < b->nevidence; i++)
+		if (strcmp(b->evidence[i].name, name) == 0)
+			return ZES_F_EVIDENCE + (int)i;
+	return -1;
+}
+
 /*
  * NULL when field f may be named in the current part of the rules, else
  * why not.  The derived vehicle fields are computed in order (scope; kind;
  * transition cover: daemon/core/vehicle.c), so a rule may not use a field
- * derived from itself or from a later rule.
+ * derived from itself or from a later rule.  A type's evidence conditions
+ * (requiredWhen) are checked with the request, before the register is
+ * read: evidence fields only.  A type an assessor decides has its validity
+ * computed again from the application alone when the assessor grants
+ * (zes_engine_assessor_period): no register data in its validity.
  */
 static const char *
 ruleset_field_ok(const struct ruleset_build *b, int f)
 {
+	if (ruleset_ctx_type(b->ctx)) {
+		if (b->ctx == RULESET_CTX_EVIDENCE && f < ZES_F_EVIDENCE)
+			return "is not an evidence field: requiredWhen names "
+			    "the type's evidence fields only";
+		if (f == ZES_F_ZONE_START && b->type_national)
+			return "names a municipality's zone: a national type "
+			    "has none";
+		if (b->ctx == RULESET_CTX_VALIDITY && b->type_review &&
+		    (f < ZES_F_VEHICLE_END || f == ZES_F_REGISTERED))
+			return "is register data: the validity of a type an "
+			    "assessor decides is computed from the "
+			    "application alone";
+		return NULL;
+	}
 	if (f >= ZES_F_VEHICLE_END)
 		return "is not a vehicle field: vehicle rules name vehicle.* "
-		    "fields only";
+		    "fields of the register only";
 	switch (b->ctx) {
 	case RULESET_CTX_SCOPE:
 		if (f == ZES_F_KIND || f == ZES_F_IN_SCOPE ||
@@ -559,6 +673,9 @@ ruleset_field_ok(const struct ruleset_build *b, int f)
 			    "transition rule cannot use it";
 		break;
 	case RULESET_CTX_VEHICLE:
+	case RULESET_CTX_TYPE:
+	case RULESET_CTX_EVIDENCE:
+	case RULESET_CTX_VALIDITY:
 		break;
 	}
 	return NULL;
@@ -576,7 +693,16 @@ ruleset_field_member(struct ruleset_build *b, const json_t *v)
 		    ruleset_type(v));
 		return -1;
 	}
-	if ((f = ruleset_field(json_string_value(v))) == -1) {
+	if (strncmp(json_string_value(v), "evidence.", 9) == 0 &&
+	    ruleset_ctx_type(b->ctx)) {
+		if ((f = ruleset_evidence_field(b, json_string_value(v) + 9)) ==
+		    -1) {
+			ruleset_error(b, "unknown field \"%s\": the type "
+			    "declares no such evidence field",
+			    json_string_value(v));
+			return -1;
+		}
+	} else if ((f = ruleset_field(json_string_value(v))) == -1) {
 		ruleset_error(b, "unknown field \"%s\"", json_string_value(v));
 		return -1;
 	}
@@ -645,16 +771,31 @@ ruleset_kind_declared(const struct ruleset_build *b, const char *s)
 	return 0;
 }
 
+/* Is s a value of an evidence field's enumeration (1 when it has none)? */
+static int
+ruleset_enum_declared(const struct zes_evidence_def *e, const char *s)
+{
+	size_t	i;
+
+	if (e == NULL || e->nvalues == 0)
+		return 1;
+	for (i = 0; i < e->nvalues; i++)
+		if (strcmp(e->values[i], s) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * One scalar of field f (type t) from v into *out; 0 or -1 reported.  A
- * value of vehicle.kind must be a kind national.json declares, so that a
- * misspelt kind is an error and not a rule that never holds.
+ * value of vehicle.kind must be a kind national.json declares, and one of
+ * an evidence field with an enumeration one of its values, so that a
+ * misspelling is an error and not a rule that never holds.
  */
 static int
 ruleset_scalar(struct ruleset_build *b, const json_t *v, int f,
     enum zes_vtype t, struct zes_value *out, const char *what)
 {
-	const char	*name = zes_field_name((enum zes_field)f);
+	const char	*name = ruleset_fname(b, f);
 
 	switch (t) {
 	case ZES_V_STRING:
@@ -664,6 +805,12 @@ ruleset_scalar(struct ruleset_build *b, const json_t *v, int f,
 		    !ruleset_kind_declared(b, json_string_value(v))) {
 			ruleset_error(b, "\"%s\" is not one of the kinds of "
 			    "national.json#/vehicle/kinds", json_string_value(v));
+			return -1;
+		}
+		if (!ruleset_enum_declared(ruleset_evidence_of(b, f),
+		    json_string_value(v))) {
+			ruleset_error(b, "\"%s\" is not one of the values of "
+			    "%s (its enum)", json_string_value(v), name);
 			return -1;
 		}
 		out->type = ZES_V_STRING;
@@ -690,8 +837,8 @@ ruleset_scalar(struct ruleset_build *b, const json_t *v, int f,
 		break;
 	}
 	ruleset_error(b, "%s must be %s (%s is %s), not %s", what,
-	    ruleset_vtype(t), name, ruleset_vtype(zes_field_type(
-	    (enum zes_field)f)), ruleset_type(v));
+	    ruleset_vtype(t), name, ruleset_vtype(ruleset_ftype(b, f)),
+	    ruleset_type(v));
 	return -1;
 }
 
@@ -740,12 +887,33 @@ ruleset_list(struct ruleset_build *b, const json_t *v, int f,
 	}
 }
 
-/* Type the value of a comparison of field f with op (both known good). */
+static int	ruleset_dayexpr(struct ruleset_build *, json_t *,
+		    struct zes_dayexpr *);
+
+/*
+ * Type the value of a comparison of field f with op (both known good)
+ * into c.  A date field's value may be a day expression, computed from
+ * the facts when the condition is evaluated ("the submission day + 365
+ * days").
+ */
 static void
-ruleset_cmp_value(struct ruleset_build *b, const json_t *v, int f,
-    enum zes_cond_op op, struct zes_value *out)
+ruleset_cmp_value(struct ruleset_build *b, json_t *v, int f,
+    enum zes_cond_op op, struct zes_cond *c)
 {
-	enum zes_vtype	t = zes_field_type((enum zes_field)f);
+	struct zes_value	*out = &c->value;
+	struct zes_dayexpr	*e;
+	enum zes_vtype		 t = ruleset_ftype(b, f);
+
+	if (t == ZES_V_DATE && json_is_object(v) && op != ZES_OP_EXISTS &&
+	    op != ZES_OP_IN && op != ZES_OP_NOT_IN) {
+		e = ruleset_alloc(&b->arena, sizeof(*e));
+		if (ruleset_dayexpr(b, v, e) == 0 && e->field != -1) {
+			out->type = ZES_V_DATE;
+			out->u.i = ZES_DAY_NONE;
+			c->day = e;
+		}
+		return;
+	}
 
 	switch (op) {
 	case ZES_OP_EXISTS:
@@ -815,14 +983,13 @@ ruleset_cmp(struct ruleset_build *b, json_t *o, struct zes_cond *c)
 			c->op = (enum zes_cond_op)op;
 			have_op = 1;
 			if (f != -1 && !ruleset_op_applies(c->op,
-			    zes_field_type((enum zes_field)f))) {
-				ruleset_ops_for(zes_field_type(
-				    (enum zes_field)f), ops, sizeof(ops));
+			    ruleset_ftype(b, f))) {
+				ruleset_ops_for(ruleset_ftype(b, f), ops,
+				    sizeof(ops));
 				ruleset_error(b, "op \"%s\" does not apply to %s, "
 				    "%s (its ops are %s)", ruleset_op_names[op],
-				    zes_field_name((enum zes_field)f),
-				    ruleset_vtype(zes_field_type(
-				    (enum zes_field)f)), ops);
+				    ruleset_fname(b, f),
+				    ruleset_vtype(ruleset_ftype(b, f)), ops);
 				have_op = 0;
 			}
 		}
@@ -832,7 +999,7 @@ ruleset_cmp(struct ruleset_build *b, json_t *o, struct zes_cond *c)
 		return;
 	c->field = f;
 	if ((v = ruleset_enter(b, o, "value", &mark)) != NULL) {
-		ruleset_cmp_value(b, v, f, c->op, &c->value);
+		ruleset_cmp_value(b, v, f, c->op, c);
 		ruleset_pop(b, mark);
 	}
 }
@@ -923,55 +1090,84 @@ ruleset_cond_member(struct ruleset_build *b, json_t *o, const char *key,
 	ruleset_pop(b, mark);
 }
 
-/* One day expression: a date, or {"field", "plusYears"}; 0 or -1 reported. */
+/*
+ * The plus member key of a day expression (an integer of at most max in
+ * absolute value) into *out; 0, or -1 reported.
+ */
+static int
+ruleset_plus(struct ruleset_build *b, json_t *v, const char *key, int max,
+    int *out)
+{
+	json_t	*x;
+	size_t	 mark;
+	int	 rc = 0;
+
+	*out = 0;
+	if ((x = ruleset_enter(b, v, key, &mark)) == NULL)
+		return 0;
+	if (!json_is_integer(x)) {
+		ruleset_error(b, "must be an integer, not %s", ruleset_type(x));
+		rc = -1;
+	} else if (json_integer_value(x) < -max ||
+	    json_integer_value(x) > max) {
+		ruleset_error(b, "%" JSON_INTEGER_FORMAT " is out of range: %s "
+		    "is from %d to %d", json_integer_value(x), key, -max, max);
+		rc = -1;
+	} else
+		*out = (int)json_integer_value(x);
+	ruleset_pop(b, mark);
+	return rc;
+}
+
+/*
+ * One day expression: a date, or {"field", "plusYears", "plusMonths",
+ * "plusDays"} (a date field of the current context, then whole years,
+ * calendar months and days, each may be negative); 0 or -1 reported.
+ */
 static int
 ruleset_dayexpr(struct ruleset_build *b, json_t *v, struct zes_dayexpr *e)
 {
 	static const struct ruleset_member	 m[] = {
-		{ "field", 1 }, { "plusYears", 0 },
+		{ "field", 1 }, { "plusYears", 0 }, { "plusMonths", 0 },
+		{ "plusDays", 0 },
 	};
-	json_t					*fv, *yv;
+	json_t					*fv;
 	size_t					 mark;
 	int					 f, rc = 0;
 
+	memset(e, 0, sizeof(*e));
 	e->field = -1;
-	e->plus_years = 0;
 	if (json_is_string(v))
 		return ruleset_date(b, v, &e->day);
 	if (!json_is_object(v)) {
-		ruleset_error(b, "must be a date \"YYYY-MM-DD\" or "
-		    "{\"field\", \"plusYears\"}, not %s", ruleset_type(v));
+		ruleset_error(b, "must be a date \"YYYY-MM-DD\" or {\"field\", "
+		    "\"plusYears\", \"plusMonths\", \"plusDays\"}, not %s",
+		    ruleset_type(v));
 		return -1;
 	}
 	ruleset_members(b, v, m, ZES_NELEM(m));
 	if ((fv = ruleset_enter(b, v, "field", &mark)) != NULL) {
 		if ((f = ruleset_field_member(b, fv)) == -1)
 			rc = -1;
-		else if (zes_field_type((enum zes_field)f) != ZES_V_DATE) {
+		else if (ruleset_ftype(b, f) != ZES_V_DATE) {
 			ruleset_error(b, "%s is %s: a day expression needs a "
 			    "date field", json_string_value(fv),
-			    ruleset_vtype(zes_field_type((enum zes_field)f)));
+			    ruleset_vtype(ruleset_ftype(b, f)));
 			rc = -1;
 		} else
 			e->field = f;
 		ruleset_pop(b, mark);
 	} else
 		rc = -1;
-	if ((yv = ruleset_enter(b, v, "plusYears", &mark)) != NULL) {
-		if (!json_is_integer(yv)) {
-			ruleset_error(b, "must be an integer, not %s",
-			    ruleset_type(yv));
-			rc = -1;
-		} else if (json_integer_value(yv) < 0 ||
-		    json_integer_value(yv) > RULESET_PLUS_YEARS_MAX) {
-			ruleset_error(b, "%" JSON_INTEGER_FORMAT " is out of "
-			    "range: plusYears is from 0 to %d",
-			    json_integer_value(yv), RULESET_PLUS_YEARS_MAX);
-			rc = -1;
-		} else
-			e->plus_years = (int)json_integer_value(yv);
-		ruleset_pop(b, mark);
-	}
+	if (ruleset_plus(b, v, "plusYears", RULESET_PLUS_YEARS_MAX,
+	    &e->plus_years) == -1)
+		rc = -1;
+	if (ruleset_plus(b, v, "plusMonths", RULESET_PLUS_MONTHS_MAX,
+	    &e->plus_months) == -1)
+		rc = -1;
+	if (ruleset_plus(b, v, "plusDays", RULESET_PLUS_DAYS_MAX,
+	    &e->plus_days) == -1)
+		rc = -1;
 	return rc;
 }
 
@@ -1016,7 +1212,8 @@ ruleset_daybound(struct ruleset_build *b, json_t *v, struct zes_daybound *d)
 
 /*
  * Can day expression a never be before b?  Only decidable when both are
- * dates, or both the same field (plusYears is monotonic).
+ * dates, or both the same field with every plus of a at least b's (each
+ * step is monotonic in its amount).
  */
 static int
 ruleset_day_not_before(const struct zes_dayexpr *a, const struct zes_dayexpr *b)
@@ -1024,7 +1221,9 @@ ruleset_day_not_before(const struct zes_dayexpr *a, const struct zes_dayexpr *b)
 	if (a->field == -1 && b->field == -1)
 		return a->day >= b->day;
 	if (a->field != -1 && a->field == b->field)
-		return a->plus_years >= b->plus_years;
+		return a->plus_years >= b->plus_years &&
+		    a->plus_months >= b->plus_months &&
+		    a->plus_days >= b->plus_days;
 	return 0;
 }
 
@@ -1335,6 +1534,712 @@ ruleset_recognition(struct ruleset_build *b, json_t *v, struct zes_national *n)
 	n->nstatutes = json_array_size(v);
 }
 
+/* The evidence types of rules/README.md, indexed by enum zes_evidence_type. */
+static const char *const ruleset_evidence_types[] = {
+	[ZES_EV_STRING] = "string", [ZES_EV_DATE] = "date",
+	[ZES_EV_INTEGER] = "integer", [ZES_EV_BOOLEAN] = "boolean",
+	[ZES_EV_POSTCODE] = "postcode", [ZES_EV_KVK] = "kvk",
+};
+
+/*
+ * The reasons zesd gives itself in the common checks of DOMAIN.md §5: a
+ * type's condition may not take them, so that a code always means one
+ * thing.
+ */
+static const char *const ruleset_engine_reasons[] = {
+	"municipality_without_zone", "type_not_offered", "duplicate_exemption",
+	"quota_exhausted",
+};
+
+/* The name of an evidence type as the rule files spell it. */
+const char *
+zes_evidence_type_name(enum zes_evidence_type t)
+{
+	if ((int)t < 0 || (size_t)t >= ZES_NELEM(ruleset_evidence_types))
+		return NULL;
+	return ruleset_evidence_types[t];
+}
+
+/* A boolean into *out; 0, or -1 reported. */
+static int
+ruleset_bool(struct ruleset_build *b, const json_t *v, int *out)
+{
+	if (!json_is_boolean(v)) {
+		ruleset_error(b, "must be true or false, not %s",
+		    ruleset_type(v));
+		return -1;
+	}
+	*out = json_is_true(v);
+	return 0;
+}
+
+/* An integer from min to max into *out; 0, or -1 reported. */
+static int
+ruleset_int(struct ruleset_build *b, const json_t *v, int64_t min,
+    int64_t max, int64_t *out)
+{
+	if (!json_is_integer(v)) {
+		ruleset_error(b, "must be an integer, not %s", ruleset_type(v));
+		return -1;
+	}
+	if (json_integer_value(v) < min || json_integer_value(v) > max) {
+		ruleset_error(b, "%" JSON_INTEGER_FORMAT " is out of range: "
+		    "from %" PRId64 " to %" PRId64, json_integer_value(v), min,
+		    max);
+		return -1;
+	}
+	*out = json_integer_value(v);
+	return 0;
+}
+
+/* A message of a reason: text of at most ZES_REASON_TEXT_MAX bytes. */
+static const char *
+ruleset_message(struct ruleset_build *b, const json_t *v)
+{
+	if (json_is_string(v) && json_string_length(v) > ZES_REASON_TEXT_MAX) {
+		ruleset_error(b, "is %zu bytes long: a message has at most %d",
+		    json_string_length(v), ZES_REASON_TEXT_MAX);
+		return NULL;
+	}
+	return ruleset_text(b, v);
+}
+
+/* 1 when s is an evidence field name: [a-z][A-Za-z0-9]*, at most 39. */
+static int
+ruleset_evidence_name_ok(const char *s)
+{
+	size_t	n;
+
+	if (s[0] < 'a' || s[0] > 'z')
+		return 0;
+	for (n = 1; s[n] != '\0'; n++)
+		if (!((s[n] >= 'a' && s[n] <= 'z') ||
+		    (s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= '0' && s[n] <= '9')))
+			return 0;
+	return n < ZES_EVIDENCE_NAME_LEN;
+}
+
+/* 1 for the members of an object that are not entries ("$..." and note). */
+static int
+ruleset_not_entry(const char *key)
+{
+	return key[0] == '$' || strcmp(key, "note") == 0;
+}
+
+/* An object keyed by entries may have a note: it must be a string. */
+static void
+ruleset_entries_note(struct ruleset_build *b, json_t *o)
+{
+	json_t	*x;
+	size_t	 mark;
+
+	if ((x = ruleset_enter(b, o, "note", &mark)) == NULL)
+		return;
+	if (!json_is_string(x))
+		ruleset_error(b, "must be a string, not %s", ruleset_type(x));
+	ruleset_pop(b, mark);
+}
+
+/*
+ * The constraints of one evidence field (its type known) from o into d:
+ * enum, lengths (strings), minimum and maximum (integers), required.
+ */
+static void
+ruleset_evidence_limits(struct ruleset_build *b, json_t *o,
+    struct zes_evidence_def *d)
+{
+	json_t	*x;
+	size_t	 mark;
+	int	 string = d->type == ZES_EV_STRING;
+	int	 integer = d->type == ZES_EV_INTEGER;
+
+	if ((x = ruleset_enter(b, o, "label", &mark)) != NULL) {
+		d->label = ruleset_text(b, x);
+		ruleset_pop(b, mark);
+	}
+	if ((x = ruleset_enter(b, o, "required", &mark)) != NULL) {
+		if (ruleset_bool(b, x, &d->required) == 0 && d->required &&
+		    json_object_get(o, "requiredWhen") != NULL)
+			ruleset_error(b, "a field with requiredWhen is required "
+			    "only when it holds: leave required out");
+		ruleset_pop(b, mark);
+	} else
+		d->required = json_object_get(o, "requiredWhen") == NULL;
+	if ((x = ruleset_enter(b, o, "enum", &mark)) != NULL) {
+		if (!string)
+			ruleset_error(b, "enum applies to string fields only");
+		else
+			ruleset_strings(b, x, 0, &d->values, &d->nvalues);
+		ruleset_pop(b, mark);
+	}
+	if ((x = ruleset_enter(b, o, "minLength", &mark)) != NULL) {
+		if (!string)
+			ruleset_error(b, "minLength applies to string fields only");
+		else
+			(void)ruleset_int(b, x, 0, 100000, &d->min_length);
+		ruleset_pop(b, mark);
+	}
+	if ((x = ruleset_enter(b, o, "maxLength", &mark)) != NULL) {
+		if (!string)
+			ruleset_error(b, "maxLength applies to string fields only");
+		else if (ruleset_int(b, x, 1, 100000, &d->max_length) == 0 &&
+		    d->max_length < d->min_length)
+			ruleset_error(b, "must be at least minLength (%" PRId64
+			    ")", d->min_length);
+		ruleset_pop(b, mark);
+	}
+	if ((x = ruleset_enter(b, o, "minimum", &mark)) != NULL) {
+		if (!integer)
+			ruleset_error(b, "minimum applies to integer fields only");
+		else
+			(void)ruleset_int(b, x, INT64_MIN, INT64_MAX,
+			    &d->minimum);
+		ruleset_pop(b, mark);
+	}
+	if ((x = ruleset_enter(b, o, "maximum", &mark)) != NULL) {
+		if (!integer)
+			ruleset_error(b, "maximum applies to integer fields only");
+		else if (ruleset_int(b, x, INT64_MIN, INT64_MAX,
+		    &d->maximum) == 0 && d->maximum < d->minimum)
+			ruleset_error(b, "must be at least minimum (%" PRId64 ")",
+			    d->minimum);
+		ruleset_pop(b, mark);
+	}
+}
+
+/*
+ * A type's evidence: an object keyed by field name into t.  Names and
+ * types come first, so that a requiredWhen may name any field of the type,
+ * and the fields become the type's evidence.* while its rules are read.
+ */
+static void
+ruleset_evidence(struct ruleset_build *b, json_t *o, struct zes_type *t)
+{
+	static const struct ruleset_member	 m[] = {
+		{ "type", 1 }, { "label", 0 }, { "required", 0 },
+		{ "requiredWhen", 0 }, { "enum", 0 }, { "minLength", 0 },
+		{ "maxLength", 0 }, { "minimum", 0 }, { "maximum", 0 },
+	};
+	struct zes_evidence_def			*d, *def;
+	const char				*key;
+	json_t					*e, *x;
+	size_t					 i, n = 0, k, mark, mark2;
+	int					 f;
+
+	if (!ruleset_want_object(b, o))
+		return;
+	json_object_foreach(o, key, e)
+		if (!ruleset_not_entry(key))
+			n++;
+	if (n > ZES_EVIDENCE_MAX) {
+		ruleset_error(b, "declares %zu evidence fields: at most %d", n,
+		    ZES_EVIDENCE_MAX);
+		return;
+	}
+	ruleset_entries_note(b, o);
+	d = ruleset_array(&b->arena, n, sizeof(*d));
+	i = 0;
+	json_object_foreach(o, key, e) {
+		if (ruleset_not_entry(key))
+			continue;
+		mark = ruleset_push(b, key);
+		def = &d[i];
+		def->min_length = 0;
+		def->max_length = INT64_MAX;
+		def->minimum = INT64_MIN;
+		def->maximum = INT64_MAX;
+		if (!ruleset_evidence_name_ok(key)) {
+			ruleset_error(b, "\"%s\" is not a valid evidence field "
+			    "name: a lower-case letter, then letters and digits, "
+			    "at most %d", key, ZES_EVIDENCE_NAME_LEN - 1);
+			ruleset_pop(b, mark);
+			continue;
+		}
+		if (!ruleset_want_object(b, e)) {
+			ruleset_pop(b, mark);
+			continue;
+		}
+		memcpy(def->name, key, strlen(key) + 1);
+		ruleset_members(b, e, m, ZES_NELEM(m));
+		if ((x = ruleset_enter(b, e, "type", &mark2)) != NULL) {
+			for (k = 0; json_is_string(x) &&
+			    k < ZES_NELEM(ruleset_evidence_types); k++)
+				if (strcmp(json_string_value(x),
+				    ruleset_evidence_types[k]) == 0)
+					break;
+			if (!json_is_string(x) ||
+			    k == ZES_NELEM(ruleset_evidence_types))
+				ruleset_error(b, "must be one of string, date, "
+				    "integer, boolean, postcode and kvk");
+			else
+				def->type = (enum zes_evidence_type)k;
+			ruleset_pop(b, mark2);
+		}
+		ruleset_evidence_limits(b, e, def);
+		i++;
+		ruleset_pop(b, mark);
+	}
+	t->evidence = d;
+	t->nevidence = i;
+	b->evidence = d;
+	b->nevidence = i;
+
+	/* requiredWhen, now that every field of the type is known. */
+	json_object_foreach(o, key, e) {
+		if (ruleset_not_entry(key) || !json_is_object(e) ||
+		    json_object_get(e, "requiredWhen") == NULL ||
+		    (f = ruleset_evidence_field(b, key)) == -1)
+			continue;
+		mark = ruleset_push(b, key);
+		def = &d[f - ZES_F_EVIDENCE];
+		ruleset_cond_member(b, e, "requiredWhen", RULESET_CTX_EVIDENCE,
+		    &def->required_when);
+		def->has_required_when = 1;
+		ruleset_pop(b, mark);
+	}
+}
+
+/* A type's conditions (an array) into t. */
+static void
+ruleset_type_conditions(struct ruleset_build *b, json_t *v,
+    struct zes_type *t)
+{
+	static const struct ruleset_member	 m[] = {
+		{ "reason", 1 }, { "message", 1 }, { "when", 0 },
+		{ "require", 1 },
+	};
+	struct zes_type_condition		*c;
+	json_t					*o, *x;
+	size_t					 i, j, mark, mark2;
+
+	if (!ruleset_want_array(b, v, 0))
+		return;
+	if (json_array_size(v) > ZES_TYPE_CONDITIONS_MAX) {
+		ruleset_error(b, "has %zu conditions: at most %d",
+		    json_array_size(v), ZES_TYPE_CONDITIONS_MAX);
+		return;
+	}
+	c = ruleset_array(&b->arena, json_array_size(v), sizeof(*c));
+	json_array_foreach(v, i, o) {
+		mark = ruleset_push_index(b, i);
+		if (!ruleset_want_object(b, o)) {
+			ruleset_pop(b, mark);
+			continue;
+		}
+		ruleset_members(b, o, m, ZES_NELEM(m));
+		if ((x = ruleset_enter(b, o, "reason", &mark2)) != NULL) {
+			if (ruleset_code(b, x, c[i].reason, ZES_GROUND_LEN,
+			    "reason code") == 0) {
+				for (j = 0; j < ZES_NELEM(ruleset_engine_reasons);
+				    j++)
+					if (strcmp(c[i].reason,
+					    ruleset_engine_reasons[j]) == 0)
+						ruleset_error(b, "\"%s\" is a "
+						    "reason of zesd's common "
+						    "checks: a condition cannot "
+						    "give it", c[i].reason);
+				for (j = 0; j < i; j++)
+					if (strcmp(c[j].reason, c[i].reason) ==
+					    0) {
+						ruleset_error(b, "reason \"%s\" is "
+						    "given by condition %zu "
+						    "already", c[i].reason, j);
+						break;
+					}
+			}
+			ruleset_pop(b, mark2);
+		}
+		if ((x = ruleset_enter(b, o, "message", &mark2)) != NULL) {
+			c[i].message = ruleset_message(b, x);
+			ruleset_pop(b, mark2);
+		}
+		ruleset_cond_member(b, o, "when", RULESET_CTX_TYPE, &c[i].when);
+		ruleset_cond_member(b, o, "require", RULESET_CTX_TYPE,
+		    &c[i].require);
+		ruleset_pop(b, mark);
+	}
+	t->conditions = c;
+	t->nconditions = json_array_size(v);
+}
+
+/* A type's outcome: {"decision": "grant"} or a review with its reason. */
+static void
+ruleset_outcome(struct ruleset_build *b, json_t *o, struct zes_type *t)
+{
+	static const struct ruleset_member	 m[] = {
+		{ "decision", 1 }, { "reason", 0 }, { "message", 0 },
+	};
+	json_t					*x;
+	size_t					 mark;
+	const char				*s;
+
+	if (!ruleset_want_object(b, o))
+		return;
+	ruleset_members(b, o, m, ZES_NELEM(m));
+	if ((x = ruleset_enter(b, o, "decision", &mark)) != NULL) {
+		s = json_string_value(x);
+		if (s != NULL && strcmp(s, "review") == 0)
+			t->review = 1;
+		else if (s == NULL || strcmp(s, "grant") != 0)
+			ruleset_error(b, "must be \"grant\" or \"review\"");
+		ruleset_pop(b, mark);
+	}
+	if ((x = ruleset_enter(b, o, "reason", &mark)) != NULL) {
+		if (!t->review)
+			ruleset_error(b, "only a review has a reason");
+		else
+			(void)ruleset_code(b, x, t->review_reason,
+			    ZES_GROUND_LEN, "reason code");
+		ruleset_pop(b, mark);
+	} else if (t->review) {
+		mark = ruleset_push(b, "reason");
+		ruleset_error(b, "missing required member \"reason\": a review "
+		    "gives its reason");
+		ruleset_pop(b, mark);
+	}
+	if ((x = ruleset_enter(b, o, "message", &mark)) != NULL) {
+		if (!t->review)
+			ruleset_error(b, "only a review has a message");
+		else
+			t->review_message = ruleset_message(b, x);
+		ruleset_pop(b, mark);
+	} else if (t->review) {
+		mark = ruleset_push(b, "message");
+		ruleset_error(b, "missing required member \"message\": a review "
+		    "gives its reason's message");
+		ruleset_pop(b, mark);
+	}
+}
+
+/* A length {"years", "months", "days"} (not all 0) into *s; 0, or -1 reported. */
+static int
+ruleset_span(struct ruleset_build *b, json_t *o, struct zes_span *s)
+{
+	static const struct ruleset_member	 m[] = {
+		{ "years", 0 }, { "months", 0 }, { "days", 0 },
+	};
+	json_t					*x;
+	int64_t					 n;
+	size_t					 mark;
+	int					 rc = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (!ruleset_want_object(b, o))
+		return -1;
+	ruleset_members(b, o, m, ZES_NELEM(m));
+	if ((x = ruleset_enter(b, o, "years", &mark)) != NULL) {
+		if (ruleset_int(b, x, 0, RULESET_PLUS_YEARS_MAX, &n) == 0)
+			s->years = (int)n;
+		else
+			rc = -1;
+		ruleset_pop(b, mark);
+	}
+	if ((x = ruleset_enter(b, o, "months", &mark)) != NULL) {
+		if (ruleset_int(b, x, 0, RULESET_PLUS_MONTHS_MAX, &n) == 0)
+			s->months = (int)n;
+		else
+			rc = -1;
+		ruleset_pop(b, mark);
+	}
+	if ((x = ruleset_enter(b, o, "days", &mark)) != NULL) {
+		if (ruleset_int(b, x, 0, RULESET_PLUS_DAYS_MAX, &n) == 0)
+			s->days = (int)n;
+		else
+			rc = -1;
+		ruleset_pop(b, mark);
+	}
+	if (rc == 0 && s->years == 0 && s->months == 0 && s->days == 0) {
+		ruleset_error(b, "must not be empty: give years, months or "
+		    "days");
+		rc = -1;
+	}
+	return rc;
+}
+
+/* "HH:MM" into minutes after midnight; 0, or -1 reported. */
+static int
+ruleset_clock(struct ruleset_build *b, const json_t *v, int *minutes)
+{
+	const char	*s = json_string_value(v);
+
+	if (s == NULL || json_string_length(v) != 5 || s[2] != ':' ||
+	    s[0] < '0' || s[0] > '2' || s[1] < '0' || s[1] > '9' ||
+	    s[3] < '0' || s[3] > '5' || s[4] < '0' || s[4] > '9' ||
+	    (s[0] == '2' && s[1] > '3')) {
+		ruleset_error(b, "must be a time of day \"HH:MM\" from 00:00 "
+		    "to 23:59");
+		return -1;
+	}
+	*minutes = ((s[0] - '0') * 10 + (s[1] - '0')) * 60 +
+	    (s[3] - '0') * 10 + (s[4] - '0');
+	return 0;
+}
+
+/*
+ * A type's validity into t (rules/README.md): one of singleDay, length,
+ * through and assessor, or only before; maxLength caps (required with
+ * assessor); before bounds every form.
+ */
+static void
+ruleset_validity(struct ruleset_build *b, json_t *o, struct zes_type *t)
+{
+	static const struct ruleset_member	 m[] = {
+		{ "singleDay", 0 }, { "length", 0 }, { "through", 0 },
+		{ "assessor", 0 }, { "maxLength", 0 }, { "before", 0 },
+	};
+	static const struct ruleset_member	 md[] = {
+		{ "endsNextDayAt", 1 },
+	};
+	struct zes_validity			*v = &t->validity;
+	json_t					*x, *y;
+	size_t					 mark, mark2;
+	int					 forms = 0, max = 0;
+
+	if (!ruleset_want_object(b, o))
+		return;
+	ruleset_members(b, o, m, ZES_NELEM(m));
+	b->ctx = RULESET_CTX_VALIDITY;
+	if ((x = ruleset_enter(b, o, "singleDay", &mark)) != NULL) {
+		forms++;
+		if (ruleset_want_object(b, x)) {
+			ruleset_members(b, x, md, ZES_NELEM(md));
+			v->single_day = 1;
+			if ((y = ruleset_enter(b, x, "endsNextDayAt", &mark2)) !=
+			    NULL) {
+				(void)ruleset_clock(b, y, &v->next_day_minutes);
+				ruleset_pop(b, mark2);
+			}
+		}
+		ruleset_pop(b, mark);
+	}
+	if ((x = ruleset_enter(b, o, "length", &mark)) != NULL) {
+		forms++;
+		(void)ruleset_span(b, x, &v->length);
+		ruleset_pop(b, mark);
+	}
+	if ((x = ruleset_enter(b, o, "through", &mark)) != NULL) {
+		forms++;
+		(void)ruleset_daybound(b, x, &v->through);
+		ruleset_pop(b, mark);
+	}
+	if ((x = ruleset_enter(b, o, "assessor", &mark)) != NULL) {
+		if (ruleset_bool(b, x, &v->assessor) == 0 && v->assessor) {
+			forms++;
+			if (!t->review)
+				ruleset_error(b, "only a type an assessor "
+				    "decides (outcome review) can have its "
+				    "last day set by the assessor");
+		}
+		ruleset_pop(b, mark);
+	}
+	if ((x = ruleset_enter(b, o, "maxLength", &mark)) != NULL) {
+		max = 1;
+		if (v->single_day)
+			ruleset_error(b, "a single day needs no maxLength");
+		else
+			(void)ruleset_span(b, x, &v->max_length);
+		ruleset_pop(b, mark);
+	}
+	if ((x = ruleset_enter(b, o, "before", &mark)) != NULL) {
+		(void)ruleset_daybound(b, x, &v->before);
+		ruleset_pop(b, mark);
+	}
+	if (forms > 1)
+		ruleset_error(b, "singleDay, length, through and assessor "
+		    "exclude each other: give one");
+	else if (forms == 0 && json_object_get(o, "before") == NULL)
+		ruleset_error(b, "a validity must end: give singleDay, length, "
+		    "through, assessor or before");
+	else if (v->assessor && !max)
+		ruleset_error(b, "an assessor's validity needs a maxLength");
+	b->ctx = RULESET_CTX_TYPE;
+}
+
+/* feeEur: euros, at most two decimals, into cents; 0, or -1 reported. */
+static int
+ruleset_fee(struct ruleset_build *b, const json_t *v, int64_t *cents)
+{
+	double		c;
+	long long	r;
+
+	if (json_is_integer(v)) {
+		if (json_integer_value(v) < 0 ||
+		    json_integer_value(v) > RULESET_FEE_CENTS_MAX / 100)
+			goto range;
+		*cents = json_integer_value(v) * 100;
+		return 0;
+	}
+	if (!json_is_real(v)) {
+		ruleset_error(b, "must be a number of euros, not %s",
+		    ruleset_type(v));
+		return -1;
+	}
+	c = json_real_value(v) * 100.0;
+	if (!(c >= 0.0 && c <= (double)RULESET_FEE_CENTS_MAX))
+		goto range;
+	r = (long long)(c + 0.5);
+	if (c - (double)r > 1e-6 || (double)r - c > 1e-6) {
+		ruleset_error(b, "%g has more than two decimals: a fee is in "
+		    "euros and cents", json_real_value(v));
+		return -1;
+	}
+	*cents = r;
+	return 0;
+range:
+	ruleset_error(b, "is out of range: a fee is from 0 to %d euros",
+	    RULESET_FEE_CENTS_MAX / 100);
+	return -1;
+}
+
+/*
+ * One exemption type (code, the object o) into t.  The parts are read in
+ * an order that lets each use what came before: evidence (the fields the
+ * conditions name), conditions, outcome (a review's validity may not use
+ * register data), validity.
+ */
+static void
+ruleset_exemption_type(struct ruleset_build *b, const char *code, json_t *o,
+    int national, struct zes_type *t)
+{
+	static const struct ruleset_member	 m[] = {
+		{ "offered", 1 }, { "scope", 1 }, { "label", 1 },
+		{ "feeEur", 0 }, { "evidence", 0 }, { "conditions", 0 },
+		{ "outcome", 1 }, { "validity", 1 }, { "quota", 0 },
+	};
+	static const struct ruleset_member	 mq[] = {
+		{ "perPlatePerCalendarYear", 1 },
+	};
+	json_t					*x, *y;
+	size_t					 mark, mark2;
+	int64_t					 n;
+	const char				*s;
+
+	memcpy(t->code, code, strlen(code) + 1);
+	t->national = national;
+	if (!ruleset_want_object(b, o))
+		return;
+	ruleset_members(b, o, m, ZES_NELEM(m));
+	b->evidence = NULL;
+	b->nevidence = 0;
+	b->type_national = national;
+	b->type_review = 0;
+	b->ctx = RULESET_CTX_TYPE;
+	if ((x = ruleset_enter(b, o, "offered", &mark)) != NULL) {
+		(void)ruleset_bool(b, x, &t->offered);
+		ruleset_pop(b, mark);
+	}
+	if ((x = ruleset_enter(b, o, "scope", &mark)) != NULL) {
+		s = json_string_value(x);
+		if (s == NULL || (strcmp(s, "national") != 0 &&
+		    strcmp(s, "municipal") != 0))
+			ruleset_error(b, "must be \"national\" or \"municipal\"");
+		else if (national && strcmp(s, "national") != 0)
+			ruleset_error(b, "national.json declares national types "
+			    "only: municipal types belong in a municipality's "
+			    "file");
+		else if (!national && strcmp(s, "municipal") != 0)
+			ruleset_error(b, "a municipality declares municipal "
+			    "types only: national types belong in "
+			    "national.json");
+		ruleset_pop(b, mark);
+	}
+	if ((x = ruleset_enter(b, o, "label", &mark)) != NULL) {
+		t->label = ruleset_text(b, x);
+		ruleset_pop(b, mark);
+	}
+	if ((x = ruleset_enter(b, o, "feeEur", &mark)) != NULL) {
+		(void)ruleset_fee(b, x, &t->fee_cents);
+		ruleset_pop(b, mark);
+	}
+	if ((x = ruleset_enter(b, o, "evidence", &mark)) != NULL) {
+		ruleset_evidence(b, x, t);
+		ruleset_pop(b, mark);
+	}
+	if ((x = ruleset_enter(b, o, "conditions", &mark)) != NULL) {
+		ruleset_type_conditions(b, x, t);
+		ruleset_pop(b, mark);
+	}
+	if ((x = ruleset_enter(b, o, "outcome", &mark)) != NULL) {
+		ruleset_outcome(b, x, t);
+		b->type_review = t->review;
+		ruleset_pop(b, mark);
+	}
+	if ((x = ruleset_enter(b, o, "validity", &mark)) != NULL) {
+		ruleset_validity(b, x, t);
+		ruleset_pop(b, mark);
+	}
+	if ((x = ruleset_enter(b, o, "quota", &mark)) != NULL) {
+		if (ruleset_want_object(b, x)) {
+			ruleset_members(b, x, mq, ZES_NELEM(mq));
+			if ((y = ruleset_enter(b, x, "perPlatePerCalendarYear",
+			    &mark2)) != NULL) {
+				if (ruleset_int(b, y, 1, RULESET_QUOTA_MAX,
+				    &n) == 0)
+					t->quota_per_year = (int)n;
+				ruleset_pop(b, mark2);
+			}
+		}
+		ruleset_pop(b, mark);
+	}
+	b->evidence = NULL;
+	b->nevidence = 0;
+	b->ctx = RULESET_CTX_VEHICLE;
+}
+
+/*
+ * A file's types: an object keyed by type code, into *out and *n.  A
+ * municipality cannot declare a code national.json declares.
+ */
+static void
+ruleset_types(struct ruleset_build *b, json_t *v, int national,
+    const struct zes_type **out, size_t *n)
+{
+	struct zes_type	*t;
+	const char	*key;
+	json_t		*o;
+	size_t		 k = 0, count = 0, i, mark;
+
+	*out = NULL;
+	*n = 0;
+	if (!ruleset_want_object(b, v))
+		return;
+	json_object_foreach(v, key, o)
+		if (!ruleset_not_entry(key))
+			count++;
+	if (count > RULESET_TYPES_MAX) {
+		ruleset_error(b, "declares %zu types: at most %d", count,
+		    RULESET_TYPES_MAX);
+		return;
+	}
+	ruleset_entries_note(b, v);
+	t = ruleset_array(&b->arena, count, sizeof(*t));
+	json_object_foreach(v, key, o) {
+		if (ruleset_not_entry(key))
+			continue;
+		mark = ruleset_push(b, key);
+		if (!ruleset_code_ok(key, ZES_GROUND_LEN - 1)) {
+			ruleset_error(b, "\"%s\" is not a valid type code: 1 to "
+			    "%d of a-z, 0-9 and _", key, ZES_GROUND_LEN - 1);
+			ruleset_pop(b, mark);
+			continue;
+		}
+		for (i = 0; !national && i < b->nnat_types; i++)
+			if (strcmp(b->nat_types[i].code, key) == 0)
+				break;
+		if (!national && i < b->nnat_types) {
+			ruleset_error(b, "\"%s\" is a national type "
+			    "(national.json#/types/%s): a municipality cannot "
+			    "declare it", key, key);
+			ruleset_pop(b, mark);
+			continue;
+		}
+		ruleset_exemption_type(b, key, o, national, &t[k++]);
+		ruleset_pop(b, mark);
+	}
+	*out = t;
+	*n = k;
+}
+
 /* The members every file has (format, name, version) into info. */
 static void
 ruleset_common(struct ruleset_build *b, json_t *doc,
@@ -1383,7 +2288,7 @@ ruleset_national(struct ruleset_build *b, json_t *doc,
 	static const struct ruleset_member	 m[] = {
 		{ "format", 1 }, { "issuer", 1 }, { "name", 1 },
 		{ "version", 1 }, { "vehicle", 1 }, { "access", 1 },
-		{ "recognition", 1 },
+		{ "recognition", 1 }, { "types", 0 },
 	};
 	json_t					*v;
 	size_t					 mark;
@@ -1410,6 +2315,12 @@ ruleset_national(struct ruleset_build *b, json_t *doc,
 		ruleset_recognition(b, v, n);
 		ruleset_pop(b, mark);
 	}
+	if ((v = ruleset_enter(b, doc, "types", &mark)) != NULL) {
+		ruleset_types(b, v, 1, &n->types, &n->ntypes);
+		ruleset_pop(b, mark);
+	}
+	b->nat_types = n->types;
+	b->nnat_types = n->ntypes;
 }
 
 /* Order zone periods by from_day, for qsort. */
@@ -1575,7 +2486,7 @@ ruleset_municipality(struct ruleset_build *b, const char *base, json_t *doc,
 {
 	static const struct ruleset_member	 mm[] = {
 		{ "format", 1 }, { "issuer", 1 }, { "name", 1 },
-		{ "version", 1 }, { "zone", 1 },
+		{ "version", 1 }, { "zone", 1 }, { "types", 0 },
 	};
 	const char				*s;
 	json_t					*v;
@@ -1607,6 +2518,10 @@ ruleset_municipality(struct ruleset_build *b, const char *base, json_t *doc,
 	m->info = info;
 	if ((v = ruleset_enter(b, doc, "zone", &mark)) != NULL) {
 		ruleset_zone(b, v, m);
+		ruleset_pop(b, mark);
+	}
+	if ((v = ruleset_enter(b, doc, "types", &mark)) != NULL) {
+		ruleset_types(b, v, 0, &m->types, &m->ntypes);
 		ruleset_pop(b, mark);
 	}
 }
@@ -1826,12 +2741,56 @@ zes_rules_municipality(const struct zes_rules *r, const char *code)
 int
 zes_zone_in_force(const struct zes_municipality *m, int64_t t)
 {
-	int64_t	day;
+	return zes_zone_in_force_day(m, zes_time_local_day(t));
+}
+
+/* The first day of the municipality's first zone period, or ZES_DAY_NONE. */
+int64_t
+zes_zone_start(const struct zes_municipality *m)
+{
+	if (m == NULL || !m->has_zone || m->nperiods == 0)
+		return ZES_DAY_NONE;
+	return m->periods[0].from_day;
+}
+
+/* An exemption type of a municipality (national: m NULL) by code, or NULL. */
+const struct zes_type *
+zes_rules_type(const struct zes_rules *r, const struct zes_municipality *m,
+    const char *code)
+{
+	const struct zes_type	*v;
+	size_t			 i, n;
+
+	if (r == NULL || code == NULL)
+		return NULL;
+	v = m == NULL ? r->national.types : m->types;
+	n = m == NULL ? r->national.ntypes : m->ntypes;
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].code, code) == 0)
+			return &v[i];
+	return NULL;
+}
+
+/* The first municipality, by code, whose file declares the type, or NULL. */
+const struct zes_municipality *
+zes_rules_type_declarer(const struct zes_rules *r, const char *code)
+{
+	size_t	i;
+
+	for (i = 0; r != NULL && i < r->nmunis; i++)
+		if (zes_rules_type(r, &r->munis[i], code) != NULL)
+			return &r->munis[i];
+	return NULL;
+}
+
+/* Is the zone in force on a local day: within some period? */
+int
+zes_zone_in_force_day(const struct zes_municipality *m, int64_t day)
+{
 	size_t	i;
 
 	if (m == NULL || !m->has_zone)
 		return 0;
-	day = zes_time_local_day(t);
 	for (i = 0; i < m->nperiods; i++)
 		if (m->periods[i].from_day <= day &&
 		    (m->periods[i].before_day == ZES_DAY_NONE ||

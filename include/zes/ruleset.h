@@ -1,8 +1,9 @@
 /*
  * Rule sets as data (rules/README.md): the condition language, the national
- * rules and the municipalities' zone calendars, built from the JSON texts of
- * a rules folder into one immutable, reference-counted struct.  Pure: the
- * caller reads the files (daemon/rulesdir.c) and passes their bytes.
+ * rules, the municipalities' zone calendars and the exemption types of both,
+ * built from the JSON texts of a rules folder into one immutable,
+ * reference-counted struct.  Pure: the caller reads the files
+ * (daemon/rulesdir.c) and passes their bytes.
  */
 #ifndef ZES_RULESET_H
 #define ZES_RULESET_H
@@ -45,9 +46,12 @@ struct zes_value {
 };
 
 /*
- * The fields conditions may name.  Vehicle fields come first; the
- * applications issue adds application and evidence fields after
- * ZES_F_VEHICLE_END.  A facts array is indexed by these.
+ * The fields conditions may name.  Vehicle fields come first (the access
+ * decision's facts arrays hold exactly these); the fields of applications
+ * follow ZES_F_VEHICLE_END, which itself names nothing; then the evidence
+ * fields of an exemption type: the i-th evidence field the type declares is
+ * ZES_F_EVIDENCE + i.  A facts array for an application holds
+ * ZES_F_FACTS_MAX values, indexed by these.
  */
 enum zes_field {
 	ZES_F_CATEGORY = 0,		/* vehicle.category */
@@ -65,9 +69,24 @@ enum zes_field {
 	ZES_F_IN_SCOPE,			/* vehicle.inScope */
 	ZES_F_TRANSITION_COVERED,	/* vehicle.transitionCovered */
 	ZES_F_VEHICLE_END,
+	ZES_F_REGISTERED,		/* vehicle.registered: in the register (NL plates only) */
+	ZES_F_PERIOD_FROM,		/* application.periodFrom */
+	ZES_F_PERIOD_UNTIL,		/* application.periodUntil (absent when not given) */
+	ZES_F_SUBMITTED_ON,		/* application.submittedOn: the submission day */
+	ZES_F_COUNTRY,			/* application.country */
+	ZES_F_ZONE_START,		/* municipality.zoneStart: first day of its first zone period */
+	ZES_F_APPLICATION_END,
 };
 
-/* Name ("vehicle.kind") and type of a field; NULL name past the end. */
+#define ZES_EVIDENCE_MAX	24	/* evidence fields per exemption type */
+#define ZES_F_EVIDENCE		((int)ZES_F_APPLICATION_END)
+#define ZES_F_FACTS_MAX		(ZES_F_EVIDENCE + ZES_EVIDENCE_MAX)
+
+/*
+ * Name ("vehicle.kind") and type of a field; NULL name (and ZES_V_ABSENT)
+ * for ZES_F_VEHICLE_END, the evidence fields (named by their type) and
+ * past the end.
+ */
 const char	*zes_field_name(enum zes_field);
 enum zes_vtype	 zes_field_type(enum zes_field);
 
@@ -83,11 +102,22 @@ enum zes_cond_op {
 	ZES_OP_IN, ZES_OP_NOT_IN, ZES_OP_INTERSECTS, ZES_OP_EXISTS,
 };
 
+/* A day: a date, or a date field plus whole years, then months, then days. */
+struct zes_dayexpr {
+	int		 field;		/* -1: the fixed `day`; else a DATE field */
+	int64_t		 day;
+	int		 plus_years;
+	int		 plus_months;
+	int		 plus_days;
+};
+
 struct zes_cond {
 	enum zes_cond_kind	 kind;
 	enum zes_cond_op	 op;		/* CMP */
 	int			 field;		/* CMP: enum zes_field (or a later field id) */
 	struct zes_value	 value;		/* CMP: typed at load; a list for in/notIn/intersects */
+	const struct zes_dayexpr *day;		/* CMP on a date: the value is this day
+						   expression of the facts (NULL: `value`) */
 	const struct zes_cond	*kids;		/* ALL, ANY: nkids; NOT: one */
 	size_t			 nkids;
 };
@@ -95,12 +125,8 @@ struct zes_cond {
 /* Does the condition hold for these facts?  Absent facts: see rules/README.md. */
 int	zes_cond_eval(const struct zes_cond *, const struct zes_value *facts);
 
-/* A day: a date, or a vehicle date field plus whole years. */
-struct zes_dayexpr {
-	int		 field;		/* -1: the fixed `day`; else a DATE field */
-	int64_t		 day;
-	int		 plus_years;
-};
+/* The day of one expression; ZES_DAY_NONE when its field is absent. */
+int64_t	zes_dayexpr_eval(const struct zes_dayexpr *, const struct zes_value *facts);
 
 /* `from`: the latest of its expressions; `before`: the earliest.  n == 0: none. */
 struct zes_daybound {
@@ -138,6 +164,92 @@ struct zes_statute {
 	int64_t			 from_day;		/* for checks at or after local midnight of this day */
 };
 
+/*
+ * Exemption types (rules/README.md, "Exemption types"): what an
+ * application of the type must bring, the conditions it must meet, the
+ * outcome and the validity when it does.
+ */
+#define ZES_EVIDENCE_NAME_LEN	40	/* evidence field names: lowerCamelCase, at most 39 */
+#define ZES_TYPE_CONDITIONS_MAX	14	/* so that every reason of a decision fits */
+#define ZES_REASON_TEXT_MAX	239	/* bytes of a condition's message */
+
+enum zes_evidence_type {
+	ZES_EV_STRING = 0,
+	ZES_EV_DATE,
+	ZES_EV_INTEGER,
+	ZES_EV_BOOLEAN,
+	ZES_EV_POSTCODE,	/* Dutch: 1234AB (normalised upper case, no space) */
+	ZES_EV_KVK,		/* 8 digits, as a string */
+};
+
+/* "string", "date", ... as the rule files spell them; NULL outside the enum. */
+const char	*zes_evidence_type_name(enum zes_evidence_type);
+
+/* One evidence field a type declares. */
+struct zes_evidence_def {
+	char			 name[ZES_EVIDENCE_NAME_LEN];
+	enum zes_evidence_type	 type;
+	const char		*label;
+	int			 required;	/* always required */
+	struct zes_cond		 required_when;	/* else required when this holds */
+	int			 has_required_when;
+	const char *const	*values;	/* string: the enumeration (nvalues 0: any) */
+	size_t			 nvalues;
+	int64_t			 min_length;	/* string: in characters; 0 none */
+	int64_t			 max_length;	/* string: INT64_MAX none */
+	int64_t			 minimum;	/* integer: INT64_MIN none */
+	int64_t			 maximum;	/* integer: INT64_MAX none */
+};
+
+/* A condition of a type: checked when `when` holds, failing unless `require` holds. */
+struct zes_type_condition {
+	char			 reason[ZES_GROUND_LEN];
+	const char		*message;
+	struct zes_cond		 when;		/* an empty "all" when not given */
+	struct zes_cond		 require;
+};
+
+/* A length of time: years, then months, then days; all 0 is none. */
+struct zes_span {
+	int	years;
+	int	months;
+	int	days;
+};
+
+/*
+ * How the validity of a grant is computed (rules/README.md): from local
+ * midnight of period.from; then exactly one of single_day, length,
+ * through, assessor, or only `before`; capped by max_length, `before` and
+ * period.until.
+ */
+struct zes_validity {
+	int			 single_day;		/* period.from only, until next_day_minutes
+							   past midnight of the next day (wall clock) */
+	int			 next_day_minutes;
+	struct zes_span		 length;		/* a fixed length from period.from */
+	struct zes_daybound	 through;		/* the last day (earliest of the list) */
+	int			 assessor;		/* the assessor sets the last day */
+	struct zes_span		 max_length;
+	struct zes_daybound	 before;		/* never valid on or after (earliest) */
+};
+
+struct zes_type {
+	char				 code[ZES_GROUND_LEN];
+	const char			*label;
+	int				 national;	/* scope: national.json's types */
+	int				 offered;
+	const struct zes_evidence_def	*evidence;	/* field ZES_F_EVIDENCE + i */
+	size_t				 nevidence;
+	const struct zes_type_condition	*conditions;
+	size_t				 nconditions;
+	int				 review;	/* outcome: review (1) or grant (0) */
+	char				 review_reason[ZES_GROUND_LEN];
+	const char			*review_message;
+	struct zes_validity		 validity;
+	int				 quota_per_year;	/* per plate, issuer, calendar year; 0 none */
+	int64_t				 fee_cents;
+};
+
 struct zes_national {
 	struct zes_cond			 scope;
 	const char *const		*ze_classes;	/* emission classes that are zero-emission ("Z") */
@@ -154,6 +266,8 @@ struct zes_national {
 	size_t				 nrefusals;
 	const struct zes_statute	*statutes;
 	size_t				 nstatutes;
+	const struct zes_type		*types;		/* national exemption types */
+	size_t				 ntypes;
 };
 
 /* A zone in force from from_day until before_day (ZES_DAY_NONE: open-ended). */
@@ -178,6 +292,8 @@ struct zes_municipality {
 	const char			*zone_name;
 	const struct zes_zone_period	*periods;	/* sorted, not overlapping */
 	size_t				 nperiods;
+	const struct zes_type		*types;		/* its own exemption types, file order */
+	size_t				 ntypes;
 };
 
 /* The whole rules folder, immutable once built. */
@@ -187,8 +303,8 @@ struct zes_rules {
 	struct zes_national		 national;
 	const struct zes_municipality	*munis;		/* sorted by code */
 	size_t				 nmunis;
-	int64_t				 loaded_at;	/* Unix seconds the shell read the folder (daemon/rulesdir.c); 0 from zes_rules_build() */
 	void				*arena;		/* everything above lives here */
+	int64_t				 loaded_at;	/* Unix seconds the shell read the folder (daemon/rulesdir.c); 0 from zes_rules_build() */
 };
 
 /* One file's text, as the caller read it. */
@@ -224,5 +340,19 @@ void			 zes_rule_errors_free(struct zes_rule_errors *);
 const struct zes_municipality *zes_rules_municipality(const struct zes_rules *, const char *code);
 /* Is the municipality's zone in force at instant t? */
 int	zes_zone_in_force(const struct zes_municipality *, int64_t t);
+/* Is the zone in force on a local day (from its midnight)? */
+int	zes_zone_in_force_day(const struct zes_municipality *, int64_t day);
+/* The first day of the first zone period; ZES_DAY_NONE without a zone. */
+int64_t	zes_zone_start(const struct zes_municipality *);
+
+/*
+ * An exemption type by code: of the municipality, or national when m is
+ * NULL; NULL when that rule set does not declare it.
+ */
+const struct zes_type	*zes_rules_type(const struct zes_rules *,
+			    const struct zes_municipality *m, const char *code);
+/* The first municipality (by code) that declares a municipal type, or NULL. */
+const struct zes_municipality *zes_rules_type_declarer(const struct zes_rules *,
+			    const char *code);
 
 #endif

@@ -175,7 +175,8 @@ t_fixed(const char *day)
 
 	if (day == NULL)
 		return b;
-	t_dpool[t_ndpool] = (struct zes_dayexpr){ -1, t_day(day), 0 };
+	t_dpool[t_ndpool] = (struct zes_dayexpr){ .field = -1,
+	    .day = t_day(day) };
 	b.v = &t_dpool[t_ndpool++];
 	b.n = 1;
 	return b;
@@ -189,10 +190,11 @@ t_det(int years, const char *day)
 
 	b.v = &t_dpool[t_ndpool];
 	b.n = 1;
-	t_dpool[t_ndpool++] = (struct zes_dayexpr){ ZES_F_FIRST_ADMISSION, 0,
-	    years };
+	t_dpool[t_ndpool++] = (struct zes_dayexpr){
+	    .field = ZES_F_FIRST_ADMISSION, .plus_years = years };
 	if (day != NULL) {
-		t_dpool[t_ndpool++] = (struct zes_dayexpr){ -1, t_day(day), 0 };
+		t_dpool[t_ndpool++] = (struct zes_dayexpr){ .field = -1,
+		    .day = t_day(day) };
 		b.n = 2;
 	}
 	return b;

@@ -1,8 +1,10 @@
 /*
  * Unit tests for core/cond.c: the field table against rules/README.md,
  * every op on every field type with the field present and absent (a table
- * of cases), null values, all/any/not and their nesting, and day bounds
- * (latest/earliest, unknown dates, plusYears across 29 February).
+ * of cases), null values, all/any/not and their nesting, day bounds
+ * (latest/earliest, unknown dates, plusYears across 29 February), the
+ * fields of applications, and comparisons with a day expression of the
+ * facts (plusYears, plusMonths, plusDays).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -628,7 +630,7 @@ static int64_t
 t_det_plus(const char *det, int years, int before)
 {
 	struct zes_value	facts[ZES_F_VEHICLE_END];
-	struct zes_dayexpr	e = { ZES_F_FIRST_ADMISSION, 0, years };
+	struct zes_dayexpr	e = { ZES_F_FIRST_ADMISSION, 0, years, 0, 0 };
 	struct zes_daybound	b = { &e, 1 };
 
 	t_det_facts(facts, t_day(det));
@@ -681,9 +683,9 @@ test_daybound_lists(void **state)
 
 	(void)state;
 	t_det_facts(facts, t_day("2015-06-01"));
-	e[0] = (struct zes_dayexpr){ -1, t_day("2030-01-01"), 0 };
-	e[1] = (struct zes_dayexpr){ ZES_F_FIRST_ADMISSION, 0, 13 };
-	e[2] = (struct zes_dayexpr){ -1, t_day("2017-01-01"), 0 };
+	e[0] = (struct zes_dayexpr){ -1, t_day("2030-01-01"), 0, 0, 0 };
+	e[1] = (struct zes_dayexpr){ ZES_F_FIRST_ADMISSION, 0, 13, 0, 0 };
+	e[2] = (struct zes_dayexpr){ -1, t_day("2017-01-01"), 0, 0, 0 };
 
 	b = (struct zes_daybound){ e, 0 };
 	assert_true(zes_daybound_from(&b, facts) == ZES_DAY_NONE);
@@ -726,6 +728,181 @@ test_daybound_lists(void **state)
 	assert_true(zes_daybound_before(&b, facts) == ZES_DAY_NONE);
 }
 
+/* The fields of applications (rules/README.md, "Application fields"). */
+static void
+test_application_fields(void **state)
+{
+	static const struct {
+		enum zes_field	 f;
+		const char	*name;
+		enum zes_vtype	 type;
+	} fields[] = {
+		{ ZES_F_REGISTERED,	"vehicle.registered",		ZES_V_BOOL },
+		{ ZES_F_PERIOD_FROM,	"application.periodFrom",	ZES_V_DATE },
+		{ ZES_F_PERIOD_UNTIL,	"application.periodUntil",	ZES_V_DATE },
+		{ ZES_F_SUBMITTED_ON,	"application.submittedOn",	ZES_V_DATE },
+		{ ZES_F_COUNTRY,	"application.country",		ZES_V_STRING },
+		{ ZES_F_ZONE_START,	"municipality.zoneStart",	ZES_V_DATE },
+	};
+	size_t	i;
+
+	(void)state;
+	assert_int_equal(ZES_F_REGISTERED, ZES_F_VEHICLE_END + 1);
+	assert_int_equal(ZES_NELEM(fields),
+	    ZES_F_APPLICATION_END - ZES_F_VEHICLE_END - 1);
+	for (i = 0; i < ZES_NELEM(fields); i++) {
+		assert_int_equal(fields[i].f, ZES_F_REGISTERED + (int)i);
+		assert_non_null(zes_field_name(fields[i].f));
+		assert_string_equal(zes_field_name(fields[i].f),
+		    fields[i].name);
+		assert_int_equal(zes_field_type(fields[i].f), fields[i].type);
+	}
+	/* Evidence fields are named by their type, not here. */
+	assert_null(zes_field_name(ZES_F_APPLICATION_END));
+	assert_null(zes_field_name((enum zes_field)ZES_F_EVIDENCE));
+	assert_int_equal(zes_field_type((enum zes_field)(ZES_F_EVIDENCE + 3)),
+	    ZES_V_ABSENT);
+	assert_int_equal(ZES_F_FACTS_MAX, ZES_F_EVIDENCE + ZES_EVIDENCE_MAX);
+}
+
+/*
+ * A comparison whose value is a day expression of the facts: "period.from
+ * le submittedOn + 365 days", "statement ge submittedOn - 12 months", "from
+ * lt DET + 13 years", each on both sides, and an absent right side.
+ */
+static void
+test_cmp_day_value(void **state)
+{
+	static const struct {
+		enum zes_field	 f;
+		enum zes_cond_op op;
+		const char	*left;
+		int		 field;
+		int		 y, m, d;
+		const char	*right;	/* the field's day; NULL absent */
+		int		 want;
+	} cases[] = {
+		{ ZES_F_PERIOD_FROM, ZES_OP_LE, "2027-03-02", ZES_F_SUBMITTED_ON,
+		  0, 0, 365, "2026-03-02", 1 },
+		{ ZES_F_PERIOD_FROM, ZES_OP_LE, "2027-03-03", ZES_F_SUBMITTED_ON,
+		  0, 0, 365, "2026-03-02", 0 },
+		/* 365 days across 29 February 2024 end on 1 March. */
+		{ ZES_F_PERIOD_FROM, ZES_OP_LE, "2024-03-02", ZES_F_SUBMITTED_ON,
+		  0, 0, 365, "2023-03-02", 0 },
+		{ ZES_F_PERIOD_FROM, ZES_OP_LE, "2024-03-01", ZES_F_SUBMITTED_ON,
+		  0, 0, 365, "2023-03-02", 1 },
+		{ ZES_F_PERIOD_FROM, ZES_OP_GE, "2025-03-02", ZES_F_SUBMITTED_ON,
+		  0, -12, 0, "2026-03-02", 1 },
+		{ ZES_F_PERIOD_FROM, ZES_OP_GE, "2025-03-01", ZES_F_SUBMITTED_ON,
+		  0, -12, 0, "2026-03-02", 0 },
+		{ ZES_F_PERIOD_FROM, ZES_OP_GE, "2025-02-28", ZES_F_SUBMITTED_ON,
+		  0, -12, 0, "2026-02-28", 1 },
+		{ ZES_F_PERIOD_FROM, ZES_OP_LT, "2026-03-31", ZES_F_FIRST_ADMISSION,
+		  13, 0, 0, "2013-04-01", 1 },
+		{ ZES_F_PERIOD_FROM, ZES_OP_LT, "2026-04-01", ZES_F_FIRST_ADMISSION,
+		  13, 0, 0, "2013-04-01", 0 },
+		{ ZES_F_PERIOD_FROM, ZES_OP_LT, "2025-02-28", ZES_F_FIRST_ADMISSION,
+		  13, 0, 0, "2012-02-29", 0 },
+		/* 2025-03-31 + 1 year + 1 month (30 April) - 1 day. */
+		{ ZES_F_PERIOD_FROM, ZES_OP_EQ, "2026-04-29", ZES_F_SUBMITTED_ON,
+		  1, 1, -1, "2025-03-31", 1 },
+		{ ZES_F_PERIOD_FROM, ZES_OP_NE, "2026-04-29", ZES_F_SUBMITTED_ON,
+		  1, 1, -1, "2025-03-31", 0 },
+		{ ZES_F_PERIOD_FROM, ZES_OP_EQ, "2026-04-30", ZES_F_SUBMITTED_ON,
+		  1, 1, -1, "2025-03-31", 0 },
+		{ ZES_F_PERIOD_FROM, ZES_OP_GT, "2026-04-30", ZES_F_ZONE_START,
+		  0, 0, 0, "2026-04-29", 1 },
+		/* Nothing to compare with: like an absent fact. */
+		{ ZES_F_PERIOD_FROM, ZES_OP_LT, "2026-04-30", ZES_F_ZONE_START,
+		  0, 0, 0, NULL, 0 },
+		{ ZES_F_PERIOD_FROM, ZES_OP_GE, "2026-04-30", ZES_F_ZONE_START,
+		  0, 0, 0, NULL, 0 },
+		{ ZES_F_PERIOD_FROM, ZES_OP_EQ, "2026-04-30", ZES_F_ZONE_START,
+		  0, 0, 0, NULL, 0 },
+		{ ZES_F_PERIOD_FROM, ZES_OP_NE, "2026-04-30", ZES_F_ZONE_START,
+		  0, 0, 0, NULL, 1 },
+		/* An absent left side. */
+		{ ZES_F_PERIOD_UNTIL, ZES_OP_LE, NULL, ZES_F_SUBMITTED_ON,
+		  0, 0, 0, "2026-03-02", 0 },
+	};
+	struct zes_value	facts[ZES_F_FACTS_MAX];
+	struct zes_dayexpr	e;
+	struct zes_cond		c;
+	size_t			i;
+
+	(void)state;
+	for (i = 0; i < ZES_NELEM(cases); i++) {
+		memset(facts, 0, sizeof(facts));
+		if (cases[i].left != NULL) {
+			facts[cases[i].f].type = ZES_V_DATE;
+			facts[cases[i].f].u.i = t_day(cases[i].left);
+		}
+		if (cases[i].right != NULL) {
+			facts[cases[i].field].type = ZES_V_DATE;
+			facts[cases[i].field].u.i = t_day(cases[i].right);
+		}
+		e = (struct zes_dayexpr){ cases[i].field, 0, cases[i].y,
+		    cases[i].m, cases[i].d };
+		memset(&c, 0, sizeof(c));
+		c.kind = ZES_COND_CMP;
+		c.field = (int)cases[i].f;
+		c.op = cases[i].op;
+		c.value.type = ZES_V_DATE;
+		c.value.u.i = ZES_DAY_NONE;
+		c.day = &e;
+		if (zes_cond_eval(&c, facts) != cases[i].want)
+			fail_msg("case %zu: want %d", i, cases[i].want);
+	}
+}
+
+/* Day expressions: years, then months (clamped), then days; none for absent. */
+static void
+test_dayexpr_plus(void **state)
+{
+	static const struct {
+		const char	*day;
+		int		 y, m, d;
+		const char	*want;
+	} cases[] = {
+		{ "2026-03-02", 0, 0, 365,	"2027-03-02" },
+		{ "2027-03-02", 0, 0, -365,	"2026-03-02" },
+		{ "2026-03-31", 0, -1, 0,	"2026-02-28" },
+		{ "2026-03-31", 0, -12, 0,	"2025-03-31" },
+		{ "2028-02-29", 1, 0, 0,	"2029-02-28" },
+		{ "2028-02-29", 0, 12, 0,	"2029-02-28" },
+		{ "2028-01-31", 0, 1, 0,	"2028-02-29" },
+		{ "2026-01-31", 1, 1, 1,	"2027-03-01" },
+		{ "2026-01-31", 0, 13, 0,	"2027-02-28" },
+		{ "2026-12-31", 0, 0, 1,	"2027-01-01" },
+		{ "2026-03-02", -13, 0, 0,	"2013-03-02" },
+	};
+	struct zes_value	facts[ZES_F_FACTS_MAX];
+	struct zes_dayexpr	e;
+	size_t			i;
+
+	(void)state;
+	memset(facts, 0, sizeof(facts));
+	for (i = 0; i < ZES_NELEM(cases); i++) {
+		facts[ZES_F_SUBMITTED_ON].type = ZES_V_DATE;
+		facts[ZES_F_SUBMITTED_ON].u.i = t_day(cases[i].day);
+		e = (struct zes_dayexpr){ ZES_F_SUBMITTED_ON, 0, cases[i].y,
+		    cases[i].m, cases[i].d };
+		if (zes_dayexpr_eval(&e, facts) != t_day(cases[i].want))
+			fail_msg("%s %+d y %+d m %+d d: want %s", cases[i].day,
+			    cases[i].y, cases[i].m, cases[i].d, cases[i].want);
+	}
+	facts[ZES_F_SUBMITTED_ON].type = ZES_V_ABSENT;
+	assert_true(zes_dayexpr_eval(&e, facts) == ZES_DAY_NONE);
+	/* A fixed day is itself. */
+	e = (struct zes_dayexpr){ -1, t_day("2030-01-01"), 0, 0, 0 };
+	assert_true(zes_dayexpr_eval(&e, facts) == t_day("2030-01-01"));
+	/* An evidence field is a field like any. */
+	facts[ZES_F_EVIDENCE + 2].type = ZES_V_DATE;
+	facts[ZES_F_EVIDENCE + 2].u.i = t_day("2027-04-15");
+	e = (struct zes_dayexpr){ ZES_F_EVIDENCE + 2, 0, 0, 0, 1 };
+	assert_true(zes_dayexpr_eval(&e, facts) == t_day("2027-04-16"));
+}
+
 int
 main(void)
 {
@@ -740,6 +917,9 @@ main(void)
 		cmocka_unit_test(test_later_field),
 		cmocka_unit_test(test_daybound_plus_years),
 		cmocka_unit_test(test_daybound_lists),
+		cmocka_unit_test(test_application_fields),
+		cmocka_unit_test(test_cmp_day_value),
+		cmocka_unit_test(test_dayexpr_plus),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /*
  * Unit tests for core/ruleset.c and rulesdir.c: the real rules/ folder
- * loads with the content of DOMAIN.md; every kind of error is reported at
- * its file and JSON pointer (a table of text snippets); several errors at
+ * loads with the content of DOMAIN.md (the exemption types of §5 too);
+ * every kind of error is reported at its file and JSON pointer (a table of
+ * text snippets, malformed type definitions included); several errors at
  * once are all listed; the rules folders of tests/unit/data/rules; zone
  * calendars at local midnight; references (leaks show under LSan).
  */
@@ -448,6 +449,29 @@ t_national_text(const struct t_national *s, char *buf, size_t len)
 #define T_ZONE(periods) "{\"name\": \"z\", \"periods\": " periods "}"
 #define T_OPEN		"[{\"from\": \"2025-01-01\", \"before\": null}]"
 
+/* A municipality file with types, and one type t1 with members of slots. */
+#define T_GMT(types) "{\"format\": 1, \"issuer\": \"GM0599\", \"name\": " \
+	"\"x\", \"version\": \"t\", \"zone\": " T_ZONE(T_OPEN) ", \"types\": " \
+	types "}"
+#define T_TYPE_HEAD	"\"offered\": true, \"scope\": \"municipal\", " \
+	"\"label\": \"T\""
+#define T_TY(rest)	T_GMT("{\"t1\": {" T_TYPE_HEAD ", " rest "}}")
+#define T_GRANT		"\"outcome\": {\"decision\": \"grant\"}"
+#define T_REVIEW	"\"outcome\": {\"decision\": \"review\", \"reason\": " \
+	"\"r\", \"message\": \"m\"}"
+#define T_YEAR		"\"validity\": {\"length\": {\"years\": 1}}"
+#define T_EV		"\"evidence\": {\"d\": {\"type\": \"date\"}, \"n\": " \
+	"{\"type\": \"integer\"}, \"k\": {\"type\": \"string\", \"enum\": " \
+	"[\"a\", \"b\"]}}"
+#define T_NAT_SV	"\"types\": {\"sv\": {\"offered\": true, \"scope\": " \
+	"\"national\", \"label\": \"S\", " T_GRANT ", \"validity\": " \
+	"{\"before\": \"2030-01-01\"}}}, "
+#define T_C1(r)		"{\"reason\": \"" r "\", \"message\": \"m\", " \
+	"\"require\": {\"all\": []}}"
+#define T_C3		T_C1("r") ", " T_C1("r") ", " T_C1("r")
+#define T_40		"0123456789012345678901234567890123456789"
+#define T_240		T_40 T_40 T_40 T_40 T_40 T_40
+
 /*
  * One error case: the national slots (or a whole national text), and a
  * second file; the build must fail with exactly one error, at where, whose
@@ -662,7 +686,42 @@ static const struct t_case t_cases[] = {
 	  "{\"all\": []}, \"from\": {\"field\": \"vehicle.firstAdmission\", "
 	  "\"plusYears\": 201}, \"before\": \"2030-01-01\"}]",
 	  .where = "national.json#/access/automaticExemptions/0/from/plusYears",
-	  .msg = "201 is out of range: plusYears is from 0 to 200" },
+	  .msg = "201 is out of range: plusYears is from -200 to 200" },
+	{ "plusDays range", .nat.automatic = "[{\"ground\": \"a\", \"when\": "
+	  "{\"all\": []}, \"from\": {\"field\": \"vehicle.firstAdmission\", "
+	  "\"plusDays\": -73001}, \"before\": \"2030-01-01\"}]",
+	  .where = "national.json#/access/automaticExemptions/0/from/plusDays",
+	  .msg = "-73001 is out of range: plusDays is from -73000 to 73000" },
+	{ "plusMonths in a bound", .nat.automatic = "[{\"ground\": \"a\", "
+	  "\"when\": {\"all\": []}, \"from\": {\"field\": "
+	  "\"vehicle.firstAdmission\", \"plusYears\": 40, \"plusMonths\": 6, "
+	  "\"plusDays\": -1}, \"before\": \"2030-01-01\"}]", .where = NULL },
+	{ "from after before, by months", .nat.automatic = "[{\"ground\": "
+	  "\"a\", \"when\": {\"all\": []}, \"from\": {\"field\": "
+	  "\"vehicle.firstAdmission\", \"plusYears\": 13, \"plusMonths\": 1}, "
+	  "\"before\": {\"field\": \"vehicle.firstAdmission\", \"plusYears\": "
+	  "13}}]",
+	  .where = "national.json#/access/automaticExemptions/0/before",
+	  .msg = "must be after from" },
+	{ "application field in a vehicle rule", .nat.scope = "{\"field\": "
+	  "\"application.periodFrom\", \"op\": \"ge\", \"value\": "
+	  "\"2026-01-01\"}",
+	  .where = "national.json#/vehicle/scope/field",
+	  .msg = "is not a vehicle field" },
+	{ "registered in a vehicle rule", .nat.refusals = "[{\"ground\": "
+	  "\"r\", \"when\": {\"field\": \"vehicle.registered\", \"op\": "
+	  "\"eq\", \"value\": true}}]",
+	  .where = "national.json#/access/refusals/0/when/field",
+	  .msg = "is not a vehicle field" },
+	{ "evidence in a vehicle rule", .nat.scope = "{\"field\": "
+	  "\"evidence.kind\", \"op\": \"eq\", \"value\": \"x\"}",
+	  .where = "national.json#/vehicle/scope/field",
+	  .msg = "unknown field \"evidence.kind\"" },
+	{ "day expression value in a vehicle rule", .nat.refusals = "[{"
+	  "\"ground\": \"r\", \"when\": {\"field\": "
+	  "\"vehicle.firstAdmission\", \"op\": \"lt\", \"value\": "
+	  "{\"field\": \"vehicle.firstAdmission\", \"plusDays\": 1}}}]",
+	  .where = NULL },
 	{ "day of a non-date", .nat.automatic = "[{\"ground\": \"a\", "
 	  "\"when\": {\"all\": []}, \"before\": [\"2030-01-01\", "
 	  "{\"field\": \"vehicle.massKg\"}]}]",
@@ -672,7 +731,8 @@ static const struct t_case t_cases[] = {
 	{ "day expression type", .nat.automatic = "[{\"ground\": \"a\", "
 	  "\"when\": {\"all\": []}, \"before\": 2030}]",
 	  .where = "national.json#/access/automaticExemptions/0/before",
-	  .msg = "must be a date \"YYYY-MM-DD\" or {\"field\", \"plusYears\"}" },
+	  .msg = "must be a date \"YYYY-MM-DD\" or {\"field\", \"plusYears\", "
+	  "\"plusMonths\", \"plusDays\"}" },
 
 	/* Files. */
 	{ "format 2", .nat.head = "\"format\": 2, \"issuer\": "
@@ -751,6 +811,292 @@ static const struct t_case t_cases[] = {
 	{ "zone name", .file = "GM0599.json",
 	  .text = T_GM("GM0599", "{\"name\": 5, \"periods\": " T_OPEN "}"),
 	  .where = "GM0599.json#/zone/name", .msg = "must be a string" },
+	/* Exemption types (rules/README.md, "Exemption types"). */
+	{ "a good type", .file = "GM0599.json", .text = T_TY(T_EV ", "
+	  T_GRANT ", " T_YEAR ", \"feeEur\": 12.5, \"quota\": "
+	  "{\"perPlatePerCalendarYear\": 3}, \"conditions\": [{\"reason\": "
+	  "\"r1\", \"message\": \"m\", \"when\": {\"field\": \"evidence.k\", "
+	  "\"op\": \"eq\", \"value\": \"a\"}, \"require\": {\"field\": "
+	  "\"evidence.d\", \"op\": \"le\", \"value\": {\"field\": "
+	  "\"application.submittedOn\", \"plusMonths\": -12}}}, {\"reason\": "
+	  "\"r2\", \"message\": \"m\", \"require\": {\"field\": "
+	  "\"vehicle.kind\", \"op\": \"eq\", \"value\": \"van\"}}]"),
+	  .where = NULL },
+	{ "types of a zoneless municipality", .file = "GM0599.json",
+	  .text = "{\"format\": 1, \"issuer\": \"GM0599\", \"name\": \"x\", "
+	  "\"version\": \"t\", \"zone\": null, \"types\": {\"note\": \"n\"}}",
+	  .where = NULL },
+	{ "types type", .file = "GM0599.json", .text = T_GMT("[]"),
+	  .where = "GM0599.json#/types", .msg = "must be an object" },
+	{ "types note", .file = "GM0599.json", .text = T_GMT("{\"note\": 1}"),
+	  .where = "GM0599.json#/types/note", .msg = "must be a string" },
+	{ "type member", .file = "GM0599.json", .text = T_TY(T_GRANT ", "
+	  T_YEAR ", \"colour\": 1"),
+	  .where = "GM0599.json#/types/t1/colour",
+	  .msg = "unknown member \"colour\"" },
+	{ "type code", .file = "GM0599.json", .text = T_GMT("{\"T-1\": {}}"),
+	  .where = "GM0599.json#/types/T-1", .msg = "is not a valid type code" },
+	{ "type code length", .file = "GM0599.json", .text = T_GMT(
+	  "{\"abcdefghijklmnopqrstuvwxyz_abcdefghijklm\": {}}"),
+	  .where = "GM0599.json#/types/abcdefghijklmnopqrstuvwxyz_abcdefghijklm",
+	  .msg = "1 to 39" },
+	{ "type offered", .file = "GM0599.json", .text = T_GMT("{\"t1\": {"
+	  "\"scope\": \"municipal\", \"label\": \"T\", " T_GRANT ", " T_YEAR
+	  "}}"),
+	  .where = "GM0599.json#/types/t1/offered",
+	  .msg = "missing required member \"offered\"" },
+	{ "offered type", .file = "GM0599.json", .text = T_GMT("{\"t1\": {"
+	  "\"offered\": \"yes\", \"scope\": \"municipal\", \"label\": \"T\", "
+	  T_GRANT ", " T_YEAR "}}"),
+	  .where = "GM0599.json#/types/t1/offered", .msg = "true or false" },
+	{ "municipal file, national scope", .file = "GM0599.json",
+	  .text = T_GMT("{\"t1\": {\"offered\": true, \"scope\": \"national\", "
+	  "\"label\": \"T\", " T_GRANT ", " T_YEAR "}}"),
+	  .where = "GM0599.json#/types/t1/scope",
+	  .msg = "a municipality declares municipal types only" },
+	{ "national file, municipal scope", .nat.top = "\"types\": {\"t1\": "
+	  "{" T_TYPE_HEAD ", " T_GRANT ", " T_YEAR "}}, ",
+	  .where = "national.json#/types/t1/scope",
+	  .msg = "national.json declares national types only" },
+	{ "scope value", .file = "GM0599.json", .text = T_GMT("{\"t1\": {"
+	  "\"offered\": true, \"scope\": \"regional\", \"label\": \"T\", "
+	  T_GRANT ", " T_YEAR "}}"),
+	  .where = "GM0599.json#/types/t1/scope",
+	  .msg = "\"national\" or \"municipal\"" },
+	{ "a national code in a municipality", .nat.top = T_NAT_SV,
+	  .file = "GM0599.json", .text = T_GMT("{\"sv\": {}}"),
+	  .where = "GM0599.json#/types/sv",
+	  .msg = "is a national type (national.json#/types/sv)" },
+	{ "zone start in a national type", .nat.top = "\"types\": {\"sv\": {"
+	  "\"offered\": true, \"scope\": \"national\", \"label\": \"S\", "
+	  T_GRANT ", " T_YEAR ", \"conditions\": [{\"reason\": \"r\", "
+	  "\"message\": \"m\", \"require\": {\"field\": "
+	  "\"application.periodFrom\", \"op\": \"ge\", \"value\": {\"field\": "
+	  "\"municipality.zoneStart\"}}}]}}, ",
+	  .where = "national.json#/types/sv/conditions/0/require/value/field",
+	  .msg = "names a municipality's zone" },
+
+	/* Evidence. */
+	{ "evidence type", .file = "GM0599.json", .text = T_TY(T_GRANT ", "
+	  T_YEAR ", \"evidence\": []"),
+	  .where = "GM0599.json#/types/t1/evidence", .msg = "must be an object" },
+	{ "evidence name", .file = "GM0599.json", .text = T_TY(T_GRANT ", "
+	  T_YEAR ", \"evidence\": {\"Order-date\": {\"type\": \"date\"}}"),
+	  .where = "GM0599.json#/types/t1/evidence/Order-date",
+	  .msg = "is not a valid evidence field name" },
+	{ "evidence field type", .file = "GM0599.json", .text = T_TY(T_GRANT
+	  ", " T_YEAR ", \"evidence\": {\"x\": {\"type\": \"money\"}}"),
+	  .where = "GM0599.json#/types/t1/evidence/x/type",
+	  .msg = "must be one of string, date, integer, boolean, postcode and "
+	  "kvk" },
+	{ "evidence field needs a type", .file = "GM0599.json",
+	  .text = T_TY(T_GRANT ", " T_YEAR ", \"evidence\": {\"x\": "
+	  "{\"label\": \"X\"}}"),
+	  .where = "GM0599.json#/types/t1/evidence/x/type",
+	  .msg = "missing required member \"type\"" },
+	{ "enum of an integer", .file = "GM0599.json", .text = T_TY(T_GRANT
+	  ", " T_YEAR ", \"evidence\": {\"x\": {\"type\": \"integer\", "
+	  "\"enum\": [\"1\"]}}"),
+	  .where = "GM0599.json#/types/t1/evidence/x/enum",
+	  .msg = "applies to string fields only" },
+	{ "minimum of a string", .file = "GM0599.json", .text = T_TY(T_GRANT
+	  ", " T_YEAR ", \"evidence\": {\"x\": {\"type\": \"string\", "
+	  "\"minimum\": 1}}"),
+	  .where = "GM0599.json#/types/t1/evidence/x/minimum",
+	  .msg = "applies to integer fields only" },
+	{ "maxLength below minLength", .file = "GM0599.json", .text = T_TY(
+	  T_GRANT ", " T_YEAR ", \"evidence\": {\"x\": {\"type\": \"string\", "
+	  "\"minLength\": 20, \"maxLength\": 19}}"),
+	  .where = "GM0599.json#/types/t1/evidence/x/maxLength",
+	  .msg = "must be at least minLength (20)" },
+	{ "maximum below minimum", .file = "GM0599.json", .text = T_TY(
+	  T_GRANT ", " T_YEAR ", \"evidence\": {\"x\": {\"type\": \"integer\", "
+	  "\"minimum\": 20, \"maximum\": 19}}"),
+	  .where = "GM0599.json#/types/t1/evidence/x/maximum",
+	  .msg = "must be at least minimum (20)" },
+	{ "required and requiredWhen", .file = "GM0599.json", .text = T_TY(
+	  T_GRANT ", " T_YEAR ", \"evidence\": {\"k\": {\"type\": "
+	  "\"boolean\"}, \"x\": {\"type\": \"date\", \"required\": true, "
+	  "\"requiredWhen\": {\"field\": \"evidence.k\", \"op\": \"eq\", "
+	  "\"value\": true}}}"),
+	  .where = "GM0599.json#/types/t1/evidence/x/required",
+	  .msg = "leave required out" },
+	{ "requiredWhen names the vehicle", .file = "GM0599.json", .text = T_TY(
+	  T_GRANT ", " T_YEAR ", \"evidence\": {\"x\": {\"type\": \"date\", "
+	  "\"requiredWhen\": {\"field\": \"vehicle.registered\", \"op\": "
+	  "\"eq\", \"value\": true}}}"),
+	  .where = "GM0599.json#/types/t1/evidence/x/requiredWhen/field",
+	  .msg = "is not an evidence field" },
+	{ "requiredWhen names a later field", .file = "GM0599.json",
+	  .text = T_TY(T_GRANT ", " T_YEAR ", \"evidence\": {\"x\": {\"type\": "
+	  "\"date\", \"requiredWhen\": {\"field\": \"evidence.y\", \"op\": "
+	  "\"eq\", \"value\": \"b\"}}, \"y\": {\"type\": \"string\", \"enum\": "
+	  "[\"a\", \"b\"]}}"), .where = NULL },
+
+	/* Conditions. */
+	{ "condition names undeclared evidence", .file = "GM0599.json",
+	  .text = T_TY(T_EV ", " T_GRANT ", " T_YEAR ", \"conditions\": "
+	  "[{\"reason\": \"r\", \"message\": \"m\", \"require\": {\"field\": "
+	  "\"evidence.orderDate\", \"op\": \"exists\", \"value\": true}}]"),
+	  .where = "GM0599.json#/types/t1/conditions/0/require/field",
+	  .msg = "the type declares no such evidence field" },
+	{ "condition value outside the enum", .file = "GM0599.json",
+	  .text = T_TY(T_EV ", " T_GRANT ", " T_YEAR ", \"conditions\": "
+	  "[{\"reason\": \"r\", \"message\": \"m\", \"require\": {\"field\": "
+	  "\"evidence.k\", \"op\": \"in\", \"value\": [\"a\", \"c\"]}}]"),
+	  .where = "GM0599.json#/types/t1/conditions/0/require/value/1",
+	  .msg = "\"c\" is not one of the values of evidence.k" },
+	{ "condition value type", .file = "GM0599.json",
+	  .text = T_TY(T_EV ", " T_GRANT ", " T_YEAR ", \"conditions\": "
+	  "[{\"reason\": \"r\", \"message\": \"m\", \"require\": {\"field\": "
+	  "\"evidence.n\", \"op\": \"ge\", \"value\": {\"field\": "
+	  "\"evidence.d\"}}}]"),
+	  .where = "GM0599.json#/types/t1/conditions/0/require/value",
+	  .msg = "must be an integer (evidence.n is an integer), not an object" },
+	{ "day expression of an integer", .file = "GM0599.json",
+	  .text = T_TY(T_EV ", " T_GRANT ", " T_YEAR ", \"conditions\": "
+	  "[{\"reason\": \"r\", \"message\": \"m\", \"require\": {\"field\": "
+	  "\"evidence.d\", \"op\": \"le\", \"value\": {\"field\": "
+	  "\"evidence.n\"}}}]"),
+	  .where = "GM0599.json#/types/t1/conditions/0/require/value/field",
+	  .msg = "evidence.n is an integer: a day expression needs a date" },
+	{ "day expression plusMonths", .file = "GM0599.json",
+	  .text = T_TY(T_EV ", " T_GRANT ", " T_YEAR ", \"conditions\": "
+	  "[{\"reason\": \"r\", \"message\": \"m\", \"require\": {\"field\": "
+	  "\"evidence.d\", \"op\": \"le\", \"value\": {\"field\": "
+	  "\"application.submittedOn\", \"plusMonths\": 2401}}}]"),
+	  .where = "GM0599.json#/types/t1/conditions/0/require/value/plusMonths",
+	  .msg = "plusMonths is from -2400 to 2400" },
+	{ "a reason of the common checks", .file = "GM0599.json",
+	  .text = T_TY(T_GRANT ", " T_YEAR ", \"conditions\": [{\"reason\": "
+	  "\"quota_exhausted\", \"message\": \"m\", \"require\": "
+	  "{\"all\": []}}]"),
+	  .where = "GM0599.json#/types/t1/conditions/0/reason",
+	  .msg = "a reason of zesd's common checks" },
+	{ "a reason twice", .file = "GM0599.json",
+	  .text = T_TY(T_GRANT ", " T_YEAR ", \"conditions\": [{\"reason\": "
+	  "\"r\", \"message\": \"m\", \"require\": {\"all\": []}}, {\"reason\": "
+	  "\"r\", \"message\": \"m\", \"require\": {\"all\": []}}]"),
+	  .where = "GM0599.json#/types/t1/conditions/1/reason",
+	  .msg = "given by condition 0 already" },
+	{ "a reason's syntax", .file = "GM0599.json",
+	  .text = T_TY(T_GRANT ", " T_YEAR ", \"conditions\": [{\"reason\": "
+	  "\"Too Old\", \"message\": \"m\", \"require\": {\"all\": []}}]"),
+	  .where = "GM0599.json#/types/t1/conditions/0/reason",
+	  .msg = "is not a valid reason code" },
+	{ "a message too long", .file = "GM0599.json",
+	  .text = T_TY(T_GRANT ", " T_YEAR ", \"conditions\": [{\"reason\": "
+	  "\"r\", \"message\": \"" T_240 "\", \"require\": {\"all\": []}}]"),
+	  .where = "GM0599.json#/types/t1/conditions/0/message",
+	  .msg = "is 240 bytes long: a message has at most 239" },
+	{ "a condition needs require", .file = "GM0599.json",
+	  .text = T_TY(T_GRANT ", " T_YEAR ", \"conditions\": [{\"reason\": "
+	  "\"r\", \"message\": \"m\", \"when\": {\"all\": []}}]"),
+	  .where = "GM0599.json#/types/t1/conditions/0/require",
+	  .msg = "missing required member \"require\"" },
+	{ "too many conditions", .file = "GM0599.json",
+	  .text = T_TY(T_GRANT ", " T_YEAR ", \"conditions\": [" T_C3 ", "
+	  T_C3 ", " T_C3 ", " T_C3 ", " T_C3 "]"),
+	  .where = "GM0599.json#/types/t1/conditions",
+	  .msg = "has 15 conditions: at most 14" },
+
+	/* Outcome, validity, quota, fee. */
+	{ "a review needs a reason", .file = "GM0599.json",
+	  .text = T_TY(T_YEAR ", \"outcome\": {\"decision\": \"review\", "
+	  "\"message\": \"m\"}"),
+	  .where = "GM0599.json#/types/t1/outcome/reason",
+	  .msg = "a review gives its reason" },
+	{ "a grant has no reason", .file = "GM0599.json",
+	  .text = T_TY(T_YEAR ", \"outcome\": {\"decision\": \"grant\", "
+	  "\"reason\": \"r\"}"),
+	  .where = "GM0599.json#/types/t1/outcome/reason",
+	  .msg = "only a review has a reason" },
+	{ "a decision", .file = "GM0599.json",
+	  .text = T_TY(T_YEAR ", \"outcome\": {\"decision\": \"maybe\"}"),
+	  .where = "GM0599.json#/types/t1/outcome/decision",
+	  .msg = "must be \"grant\" or \"review\"" },
+	{ "validity forms exclude each other", .file = "GM0599.json",
+	  .text = T_TY(T_GRANT ", \"validity\": {\"length\": {\"years\": 1}, "
+	  "\"singleDay\": {\"endsNextDayAt\": \"06:00\"}}"),
+	  .where = "GM0599.json#/types/t1/validity",
+	  .msg = "exclude each other" },
+	{ "validity must end", .file = "GM0599.json",
+	  .text = T_TY(T_GRANT ", \"validity\": {\"maxLength\": {\"years\": "
+	  "1}}"),
+	  .where = "GM0599.json#/types/t1/validity",
+	  .msg = "a validity must end" },
+	{ "validity until a day only", .file = "GM0599.json",
+	  .text = T_TY(T_GRANT ", \"validity\": {\"before\": \"2030-01-01\"}"),
+	  .where = NULL },
+	{ "an assessor's validity needs a maximum", .file = "GM0599.json",
+	  .text = T_TY(T_REVIEW ", \"validity\": {\"assessor\": true}"),
+	  .where = "GM0599.json#/types/t1/validity",
+	  .msg = "needs a maxLength" },
+	{ "the assessor decides reviews only", .file = "GM0599.json",
+	  .text = T_TY(T_GRANT ", \"validity\": {\"assessor\": true, "
+	  "\"maxLength\": {\"months\": 12}}"),
+	  .where = "GM0599.json#/types/t1/validity/assessor",
+	  .msg = "only a type an assessor decides" },
+	{ "a review's validity without register data", .file = "GM0599.json",
+	  .text = T_TY(T_REVIEW ", \"validity\": {\"length\": {\"years\": 1}, "
+	  "\"before\": {\"field\": \"vehicle.firstAdmission\", \"plusYears\": "
+	  "13}}"),
+	  .where = "GM0599.json#/types/t1/validity/before/field",
+	  .msg = "is register data" },
+	{ "a grant's validity with register data", .file = "GM0599.json",
+	  .text = T_TY(T_GRANT ", \"validity\": {\"length\": {\"years\": 1}, "
+	  "\"before\": {\"field\": \"vehicle.firstAdmission\", \"plusYears\": "
+	  "13}}"), .where = NULL },
+	{ "through a non-date", .file = "GM0599.json",
+	  .text = T_TY(T_EV ", " T_GRANT ", \"validity\": {\"through\": "
+	  "{\"field\": \"evidence.k\"}}"),
+	  .where = "GM0599.json#/types/t1/validity/through/field",
+	  .msg = "evidence.k is a string: a day expression needs a date" },
+	{ "a time of day", .file = "GM0599.json",
+	  .text = T_TY(T_GRANT ", \"validity\": {\"singleDay\": "
+	  "{\"endsNextDayAt\": \"6:00\"}}"),
+	  .where = "GM0599.json#/types/t1/validity/singleDay/endsNextDayAt",
+	  .msg = "\"HH:MM\"" },
+	{ "a time of day 24:00", .file = "GM0599.json",
+	  .text = T_TY(T_GRANT ", \"validity\": {\"singleDay\": "
+	  "{\"endsNextDayAt\": \"24:00\"}}"),
+	  .where = "GM0599.json#/types/t1/validity/singleDay/endsNextDayAt",
+	  .msg = "from 00:00 to 23:59" },
+	{ "a single day has no maxLength", .file = "GM0599.json",
+	  .text = T_TY(T_GRANT ", \"validity\": {\"singleDay\": "
+	  "{\"endsNextDayAt\": \"06:00\"}, \"maxLength\": {\"days\": 2}}"),
+	  .where = "GM0599.json#/types/t1/validity/maxLength",
+	  .msg = "needs no maxLength" },
+	{ "an empty length", .file = "GM0599.json",
+	  .text = T_TY(T_GRANT ", \"validity\": {\"length\": {}}"),
+	  .where = "GM0599.json#/types/t1/validity/length",
+	  .msg = "must not be empty" },
+	{ "a negative length", .file = "GM0599.json",
+	  .text = T_TY(T_GRANT ", \"validity\": {\"length\": {\"months\": "
+	  "-1}}"),
+	  .where = "GM0599.json#/types/t1/validity/length/months",
+	  .msg = "out of range" },
+	{ "a quota of 0", .file = "GM0599.json",
+	  .text = T_TY(T_GRANT ", " T_YEAR ", \"quota\": "
+	  "{\"perPlatePerCalendarYear\": 0}"),
+	  .where = "GM0599.json#/types/t1/quota/perPlatePerCalendarYear",
+	  .msg = "out of range: from 1 to 1000" },
+	{ "a quota member", .file = "GM0599.json",
+	  .text = T_TY(T_GRANT ", " T_YEAR ", \"quota\": "
+	  "{\"perPlatePerCalendarYear\": 12, \"perYear\": 12}"),
+	  .where = "GM0599.json#/types/t1/quota/perYear",
+	  .msg = "unknown member" },
+	{ "a fee in tenths of cents", .file = "GM0599.json",
+	  .text = T_TY(T_GRANT ", " T_YEAR ", \"feeEur\": 12.345"),
+	  .where = "GM0599.json#/types/t1/feeEur",
+	  .msg = "more than two decimals" },
+	{ "a fee as text", .file = "GM0599.json",
+	  .text = T_TY(T_GRANT ", " T_YEAR ", \"feeEur\": \"30\""),
+	  .where = "GM0599.json#/types/t1/feeEur",
+	  .msg = "must be a number of euros" },
+	{ "a negative fee", .file = "GM0599.json",
+	  .text = T_TY(T_GRANT ", " T_YEAR ", \"feeEur\": -0.01"),
+	  .where = "GM0599.json#/types/t1/feeEur", .msg = "out of range" },
 };
 
 /* Every error case of t_cases[]: exactly its one error, or none. */
@@ -1068,6 +1414,247 @@ test_dir_size_bound(void **state)
 	free(big);
 }
 
+/* The exemption types of rules/: DOMAIN.md §5, typed by the loader. */
+static void
+test_real_types(void **state)
+{
+	static const char *const	 codes[] = {
+		"day_exemption", "long_delivery", "business_hardship",
+		"grid_congestion", "hardship_clause",
+	};
+	static const char *const	 sv_reasons[] = {
+		"vehicle_unknown", "not_a_truck", "vehicle_too_old",
+		"crane_below_threshold",
+	};
+	static const char *const	 bh_reasons[] = {
+		"registered_after_zone_start", "not_active_before_zone_start",
+		"too_few_zone_entries", "alternative_available",
+		"annual_accounts_insufficient", "fleet_list_missing",
+	};
+	static const char *const	 zoned[] = { "GM0503", "GM0518", "GM0599" };
+	const struct zes_municipality	*m;
+	const struct zes_type		*t;
+	const struct zes_cond		*c;
+	struct zes_rules		*r;
+	size_t				 i, k, ntyped = 0;
+
+	(void)state;
+	r = t_load(T_RULES);
+
+	/* special_vehicle, the national type. */
+	assert_int_equal(r->national.ntypes, 1);
+	t = &r->national.types[0];
+	assert_ptr_equal(zes_rules_type(r, NULL, "special_vehicle"), t);
+	assert_true(t->national && t->offered && !t->review);
+	assert_int_equal(t->fee_cents, 0);
+	assert_int_equal(t->quota_per_year, 0);
+	assert_int_equal(t->nevidence, 3);
+	assert_string_equal(t->evidence[0].name, "kind");
+	assert_int_equal(t->evidence[0].type, ZES_EV_STRING);
+	assert_true(t->evidence[0].required);
+	assert_int_equal(t->evidence[0].nvalues, 2);
+	assert_string_equal(t->evidence[0].values[0], "removal_van");
+	assert_string_equal(t->evidence[0].values[1], "loading_crane");
+	assert_string_equal(t->evidence[1].name, "removalCompanyKvk");
+	assert_int_equal(t->evidence[1].type, ZES_EV_KVK);
+	assert_false(t->evidence[1].required);
+	assert_true(t->evidence[1].has_required_when);
+	assert_int_equal(t->evidence[1].required_when.field, ZES_F_EVIDENCE);
+	assert_int_equal(t->evidence[2].type, ZES_EV_INTEGER);
+	assert_int_equal(t->evidence[2].minimum, 0);
+	assert_int_equal(t->nconditions, ZES_NELEM(sv_reasons));
+	for (i = 0; i < ZES_NELEM(sv_reasons); i++) {
+		assert_string_equal(t->conditions[i].reason, sv_reasons[i]);
+		assert_true(strlen(t->conditions[i].message) > 0);
+	}
+	/* periodFrom lt DET + 13 years: a day expression as the value. */
+	c = &t->conditions[2].require;
+	assert_int_equal(c->field, ZES_F_PERIOD_FROM);
+	assert_int_equal(c->op, ZES_OP_LT);
+	assert_non_null(c->day);
+	assert_int_equal(c->day->field, ZES_F_FIRST_ADMISSION);
+	assert_int_equal(c->day->plus_years, 13);
+	assert_int_equal(t->conditions[3].require.field, ZES_F_EVIDENCE + 2);
+	assert_int_equal(t->validity.before.n, 2);
+	assert_int_equal(t->validity.before.v[0].field, ZES_F_FIRST_ADMISSION);
+	assert_int_equal(t->validity.before.v[0].plus_years, 13);
+	assert_int_equal(t->validity.before.v[1].day, t_day("2030-01-01"));
+	assert_false(t->validity.single_day || t->validity.assessor);
+	assert_int_equal(t->validity.through.n, 0);
+
+	for (i = 0; i < r->nmunis; i++) {
+		m = &r->munis[i];
+		if (!m->has_zone) {
+			assert_int_equal(m->ntypes, 0);
+			continue;
+		}
+		assert_string_equal(m->code, zoned[ntyped++]);
+		assert_int_equal(m->ntypes, ZES_NELEM(codes));
+		for (k = 0; k < ZES_NELEM(codes); k++) {
+			assert_string_equal(m->types[k].code, codes[k]);
+			assert_ptr_equal(zes_rules_type(r, m, codes[k]),
+			    &m->types[k]);
+			assert_true(m->types[k].offered);
+			assert_false(m->types[k].national);
+			assert_non_null(m->types[k].label);
+		}
+		/* day_exemption: €30, 12 a year, 00:00 until 06:00 next day. */
+		t = &m->types[0];
+		assert_int_equal(t->fee_cents, 3000);
+		assert_int_equal(t->quota_per_year, 12);
+		assert_true(t->validity.single_day);
+		assert_int_equal(t->validity.next_day_minutes, 6 * 60);
+		assert_int_equal(t->nevidence, 0);
+		assert_int_equal(t->nconditions, 1);
+		assert_string_equal(t->conditions[0].reason, "date_out_of_range");
+		c = &t->conditions[0].require;
+		assert_int_equal(c->field, ZES_F_PERIOD_FROM);
+		assert_int_equal(c->op, ZES_OP_LE);
+		assert_int_equal(c->day->field, ZES_F_SUBMITTED_ON);
+		assert_int_equal(c->day->plus_days, 365);
+		/* long_delivery: through the delivery day, at most 12 months. */
+		t = &m->types[1];
+		assert_false(t->review);
+		assert_int_equal(t->validity.through.n, 1);
+		assert_int_equal(t->validity.through.v[0].field,
+		    ZES_F_EVIDENCE + 1);
+		assert_int_equal(t->validity.max_length.months, 12);
+		assert_int_equal(t->nconditions, 5);
+		assert_int_equal(t->evidence[2].min_length, 1);
+		/* business_hardship: a year, in review. */
+		t = &m->types[2];
+		assert_true(t->review);
+		assert_string_equal(t->review_reason,
+		    "financial_assessment_required");
+		assert_int_equal(t->validity.length.years, 1);
+		assert_int_equal(t->nconditions, ZES_NELEM(bh_reasons));
+		for (k = 0; k < ZES_NELEM(bh_reasons); k++)
+			assert_string_equal(t->conditions[k].reason,
+			    bh_reasons[k]);
+		assert_int_equal(t->conditions[0].require.day->field,
+		    ZES_F_ZONE_START);
+		/* grid_congestion: two years; the statement 12 months back. */
+		t = &m->types[3];
+		assert_false(t->review);
+		assert_int_equal(t->validity.length.years, 2);
+		assert_int_equal(t->evidence[0].type, ZES_EV_POSTCODE);
+		assert_int_equal(t->conditions[0].require.day->plus_months, -12);
+		/* hardship_clause: the assessor's last day, at most 12 months. */
+		t = &m->types[4];
+		assert_true(t->review);
+		assert_string_equal(t->review_reason, "case_by_case_assessment");
+		assert_true(t->validity.assessor);
+		assert_int_equal(t->validity.max_length.months, 12);
+		assert_int_equal(t->evidence[0].min_length, 20);
+		assert_int_equal(t->evidence[0].max_length, 4000);
+		assert_int_equal(t->nconditions, 0);
+	}
+	assert_int_equal(ntyped, ZES_NELEM(zoned));
+	assert_ptr_equal(zes_rules_type_declarer(r, "day_exemption"),
+	    zes_rules_municipality(r, "GM0503"));
+	assert_null(zes_rules_type_declarer(r, "special_vehicle"));
+	assert_null(zes_rules_type(r, zes_rules_municipality(r, "GM0613"),
+	    "day_exemption"));
+	assert_null(zes_rules_type(r, NULL, "day_exemption"));
+	assert_null(zes_rules_type(NULL, NULL, "special_vehicle"));
+	assert_string_equal(zes_evidence_type_name(ZES_EV_POSTCODE), "postcode");
+	assert_null(zes_evidence_type_name((enum zes_evidence_type)99));
+	assert_true(zes_zone_start(zes_rules_municipality(r, "GM0599")) ==
+	    t_day("2025-01-01"));
+	assert_true(zes_zone_start(zes_rules_municipality(r, "GM0613")) ==
+	    ZES_DAY_NONE);
+	zes_rules_unref(r);
+}
+
+/* A type declares at most 24 evidence fields. */
+static void
+test_evidence_max(void **state)
+{
+	struct zes_rule_errors	 errs = { NULL, 0 };
+	struct zes_rule_text	 files[2];
+	struct zes_rules	*r;
+	struct t_national	 slots;
+	char			 nat[8192], gm[8192], ev[4096];
+	size_t			 i, n, len;
+
+	(void)state;
+	memset(&slots, 0, sizeof(slots));
+	files[0].name = "national.json";
+	files[0].data = t_national_text(&slots, nat, sizeof(nat));
+	files[0].len = strlen(nat);
+	for (n = ZES_EVIDENCE_MAX; n <= ZES_EVIDENCE_MAX + 1; n++) {
+		len = 0;
+		for (i = 0; i < n; i++)
+			len += (size_t)snprintf(ev + len, sizeof(ev) - len,
+			    "%s\"f%zu\": {\"type\": \"date\"}", i ? ", " : "",
+			    i);
+		(void)snprintf(gm, sizeof(gm), T_GMT("{\"t1\": {" T_TYPE_HEAD
+		    ", " T_GRANT ", " T_YEAR ", \"evidence\": {%s}}}"), ev);
+		files[1] = (struct zes_rule_text){ "GM0599.json", gm,
+		    strlen(gm) };
+		r = zes_rules_build(files, 2, &errs);
+		if (n == ZES_EVIDENCE_MAX) {
+			assert_non_null(r);
+			assert_int_equal(r->munis[0].types[0].nevidence, n);
+			zes_rules_unref(r);
+			continue;
+		}
+		assert_null(r);
+		assert_int_equal(errs.n, 1);
+		assert_string_equal(errs.v[0].where,
+		    "GM0599.json#/types/t1/evidence");
+		assert_non_null(strstr(errs.v[0].message, "at most 24"));
+		zes_rule_errors_free(&errs);
+	}
+}
+
+/* Errors in several types and files are all listed. */
+static void
+test_type_errors_all(void **state)
+{
+	static const char *const	 want[][2] = {
+		{ "national.json#/types/sv/scope", "national types only" },
+		{ "GM0599.json#/types/a/feeEur", "more than two decimals" },
+		{ "GM0599.json#/types/a/conditions/0/require/field",
+		  "unknown field" },
+		{ "GM0599.json#/types/b/outcome/decision", "\"grant\" or" },
+		{ "GM0599.json#/types/b/validity", "a validity must end" },
+	};
+	struct zes_rule_errors		 errs = { NULL, 0 };
+	struct zes_rule_text		 files[2];
+	struct t_national		 slots;
+	char				 nat[8192];
+	const char			*gm = T_GMT("{\"a\": {" T_TYPE_HEAD
+					    ", " T_GRANT ", " T_YEAR ", "
+					    "\"feeEur\": 0.001, \"conditions\": "
+					    "[{\"reason\": \"r\", \"message\": "
+					    "\"m\", \"require\": {\"field\": "
+					    "\"evidence.x\", \"op\": \"exists\", "
+					    "\"value\": true}}]}, \"b\": {"
+					    T_TYPE_HEAD ", \"outcome\": "
+					    "{\"decision\": \"deny\"}, "
+					    "\"validity\": {}}}");
+	size_t				 i;
+
+	(void)state;
+	memset(&slots, 0, sizeof(slots));
+	slots.top = "\"types\": {\"sv\": {\"offered\": true, \"scope\": "
+	    "\"municipal\", \"label\": \"S\", " T_GRANT ", " T_YEAR "}}, ";
+	files[0] = (struct zes_rule_text){ "national.json",
+	    t_national_text(&slots, nat, sizeof(nat)), 0 };
+	files[0].len = strlen(nat);
+	files[1] = (struct zes_rule_text){ "GM0599.json", gm, strlen(gm) };
+	assert_null(zes_rules_build(files, 2, &errs));
+	if (errs.n != ZES_NELEM(want))
+		t_print_errors(&errs);
+	assert_int_equal(errs.n, ZES_NELEM(want));
+	for (i = 0; i < ZES_NELEM(want); i++) {
+		assert_string_equal(errs.v[i].where, want[i][0]);
+		assert_non_null(strstr(errs.v[i].message, want[i][1]));
+	}
+	zes_rule_errors_free(&errs);
+}
+
 /* References: the last unref frees everything (LSan checks). */
 static void
 test_ref_unref(void **state)
@@ -1104,6 +1691,9 @@ main(void)
 		cmocka_unit_test(test_dir_bad),
 		cmocka_unit_test(test_dir_size_bound),
 		cmocka_unit_test(test_ref_unref),
+		cmocka_unit_test(test_real_types),
+		cmocka_unit_test(test_evidence_max),
+		cmocka_unit_test(test_type_errors_all),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
