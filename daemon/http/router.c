@@ -26,6 +26,8 @@ static const struct zes_route *const router_tables[] = {
 	zes_routes_signing,
 	zes_routes_exemptions,
 	zes_routes_rulesets,
+	zes_routes_applications,
+	zes_routes_statistics,
 };
 
 static const struct {

@@ -11,5 +11,7 @@ extern const struct zes_route zes_routes_reference[];
 extern const struct zes_route zes_routes_signing[];
 extern const struct zes_route zes_routes_exemptions[];
 extern const struct zes_route zes_routes_rulesets[];
+extern const struct zes_route zes_routes_applications[];
+extern const struct zes_route zes_routes_statistics[];
 
 #endif
