@@ -46,6 +46,7 @@ struct zes_metrics {
 	size_t			 nhist;
 	unsigned long long	 dropped;	/* combinations past METRICS_SLOTS */
 	unsigned long long	 decisions[ZES_METRICS_BASES];	/* by enum zes_basis */
+	unsigned long long	 apps[ZES_METRICS_APP_N][2];	/* by status, by_rules */
 };
 
 /* A worker's empty set. */
@@ -120,6 +121,18 @@ zes_metrics_decisions(struct zes_metrics *m, const unsigned *counts, size_t n)
 	pthread_mutex_unlock(&m->lock);
 }
 
+/* Count an application state change that committed. */
+void
+zes_metrics_application(struct zes_metrics *m, enum zes_metrics_app status,
+    int by_rules)
+{
+	if ((unsigned)status >= ZES_METRICS_APP_N)
+		return;
+	pthread_mutex_lock(&m->lock);
+	m->apps[status][by_rules ? 1 : 0]++;
+	pthread_mutex_unlock(&m->lock);
+}
+
 /* Route label of an index. */
 static const char *
 metrics_route(size_t i)
@@ -136,12 +149,16 @@ zes_metrics_render(struct evbuffer *out, struct zes_metrics *const *sets,
 	struct metrics_hist	*hist;
 	size_t			 nall = 0, cap, i, j, k, nh;
 	unsigned long long	 dropped = 0, cum, decisions[ZES_METRICS_BASES];
+	unsigned long long	 apps[ZES_METRICS_APP_N][2];
+	static const char *const app_status[ZES_METRICS_APP_N] = {
+		"granted", "rejected", "in_review", "withdrawn" };
 
 	nh = zes_router_count() + 1;
 	cap = nsets * METRICS_SLOTS;
 	all = xcalloc(cap ? cap : 1, sizeof(*all));
 	hist = xcalloc(nh, sizeof(*hist));
 	memset(decisions, 0, sizeof(decisions));
+	memset(apps, 0, sizeof(apps));
 	for (i = 0; i < nsets; i++) {
 		struct zes_metrics *m = sets[i];
 
@@ -168,6 +185,10 @@ zes_metrics_render(struct evbuffer *out, struct zes_metrics *const *sets,
 		dropped += m->dropped;
 		for (j = 0; j < ZES_METRICS_BASES; j++)
 			decisions[j] += m->decisions[j];
+		for (j = 0; j < ZES_METRICS_APP_N; j++) {
+			apps[j][0] += m->apps[j][0];
+			apps[j][1] += m->apps[j][1];
+		}
 		pthread_mutex_unlock(&m->lock);
 	}
 
@@ -208,6 +229,14 @@ zes_metrics_render(struct evbuffer *out, struct zes_metrics *const *sets,
 			evbuffer_add_printf(out,
 			    "zes_access_decisions_total{basis=\"%s\"} %llu\n",
 			    zes_basis_name((enum zes_basis)j), decisions[j]);
+	evbuffer_add_printf(out,
+	    "# HELP zes_application_outcomes_total Application state changes committed, by the status they led to and who decided (rules, or person: an assessor or the applicant's withdrawal).\n"
+	    "# TYPE zes_application_outcomes_total counter\n");
+	for (j = 0; j < ZES_METRICS_APP_N; j++)
+		for (k = 0; k < 2; k++)
+			evbuffer_add_printf(out,
+			    "zes_application_outcomes_total{status=\"%s\",decided_by=\"%s\"} %llu\n",
+			    app_status[j], k ? "rules" : "person", apps[j][k]);
 	evbuffer_add_printf(out,
 	    "# HELP zes_http_metrics_dropped_total Request counts not kept because a worker's table was full.\n"
 	    "# TYPE zes_http_metrics_dropped_total counter\n"

@@ -22,6 +22,7 @@
 #include "zes/plate.h"
 #include "zes/routes.h"
 #include "zes/store.h"
+#include "zes/metrics.h"
 #include "zes/worker.h"
 #include "zes/xmalloc.h"
 
@@ -609,6 +610,8 @@ struct app_txn {
 	char			*text;		/* body of a 200 or 201 */
 	char			*location;
 	char			*detail;	/* a problem's detail */
+	int			 metric;	/* enum zes_metrics_app counted on commit, -1: none */
+	int			 by_rules;
 };
 
 /* Free a transaction's state (the request's data_free). */
@@ -643,6 +646,7 @@ app_txn_new(struct zes_req *r, enum app_kind kind)
 	t->kind = kind;
 	t->rules = zes_rules_ref(r->w->rules);
 	t->last_day = ZES_DAY_NONE;
+	t->metric = -1;
 	r->data = t;
 	r->data_free = app_txn_free;
 	return t;
@@ -771,6 +775,9 @@ app_txn_done(const struct zes_store_result *res, void *arg)
 			app_store_failed(r, res);
 		return;
 	}
+	if (t->metric >= 0)
+		zes_metrics_application(r->w->metrics, (enum zes_metrics_app)t->metric,
+		    t->by_rules);
 	if (t->location != NULL)
 		zes_req_header(r, "Location", t->location);
 	zes_http_reply_bytes(r, t->status, "application/json", t->text,
@@ -919,6 +926,10 @@ app_submit_decide(struct app_txn *t, const PGresult *res,
 		zes_fatalx("json_dumps failed");
 	xasprintf(&t->location, "/v1/applications/%s", app_id);
 	t->status = 201;
+	t->metric = d.outcome == ZES_OUTCOME_GRANTED ? ZES_METRICS_APP_GRANTED :
+	    d.outcome == ZES_OUTCOME_REJECTED ? ZES_METRICS_APP_REJECTED :
+	    ZES_METRICS_APP_IN_REVIEW;
+	t->by_rules = 1;
 
 	app_params_reset(t);
 	app_param(t, 0, app_id);
@@ -1145,6 +1156,7 @@ app_decide_write(struct app_txn *t, const PGresult *res,
 	json_decref(body);
 	json_decref(old);
 	t->status = 200;
+	t->metric = t->grant ? ZES_METRICS_APP_GRANTED : ZES_METRICS_APP_REJECTED;
 	snprintf(t->id, sizeof(t->id), "%s", PQgetvalue(res, 0, APP_C_ID));
 
 	app_params_reset(t);
@@ -1191,6 +1203,7 @@ app_withdraw_write(struct app_txn *t, const PGresult *res,
 	json_decref(body);
 	json_decref(decision);
 	t->status = 200;
+	t->metric = ZES_METRICS_APP_WITHDRAWN;
 	snprintf(t->id, sizeof(t->id), "%s", PQgetvalue(res, 0, APP_C_ID));
 
 	app_params_reset(t);

@@ -24,6 +24,21 @@ void			 zes_metrics_observe(struct zes_metrics *, size_t route,
 void			 zes_metrics_decisions(struct zes_metrics *, const unsigned *counts,
 			    size_t n);
 
+/*
+ * Count an application state change that committed: the status it led to
+ * (granted, rejected, in_review, withdrawn) and who decided (the rules, or
+ * a person: an assessor's decision or a withdrawal).
+ */
+enum zes_metrics_app {
+	ZES_METRICS_APP_GRANTED = 0,
+	ZES_METRICS_APP_REJECTED,
+	ZES_METRICS_APP_IN_REVIEW,
+	ZES_METRICS_APP_WITHDRAWN,
+	ZES_METRICS_APP_N,
+};
+void			 zes_metrics_application(struct zes_metrics *,
+			    enum zes_metrics_app, int by_rules);
+
 /* Gauges and counters from elsewhere, appended in Prometheus text after the request families. */
 struct zes_metrics_extra {
 	unsigned	 db_connected;		/* store connections up, all workers */

@@ -688,3 +688,29 @@ def test_audit_has_no_personal_data_and_verifies(world):
         assert set(e["detail"]) <= {"type", "municipality", "outcome", "exemptionId"}
     r = world["z"].request("GET", "/v1/audit-verification", headers=auth(world["tok"]["auditor"]))
     assert r.status == 200 and r.json()["ok"] is True, r.body
+
+
+def test_metrics_count_committed_outcomes(world):
+    """/metrics counts application state changes that committed, by status
+    and decider; a replay of a stored 201 counts nothing."""
+    def outcome(status, by):
+        text = world["z"].get("/metrics").body.decode()
+        m = re.search(r'^zes_application_outcomes_total\{status="%s",decided_by="%s"\} (\d+)$'
+                      % (status, by), text, re.M)
+        assert m, text[-2000:]
+        return int(m.group(1))
+
+    granted, withdrawn = outcome("granted", "rules"), outcome("withdrawn", "person")
+    b = body("day_exemption", DELFT, "MET1", country="DE")
+    first = submit(world, b, key="metrics-1")
+    assert first.status == 201 and first.json()["status"] == "granted", first.body
+    assert submit(world, b, key="metrics-1").body == first.body
+    wait_for(lambda: outcome("granted", "rules") == granted + 1, 2.0,
+             what="one granted outcome counted")
+    a = created(world, body("hardship_clause", DELFT, van_plate(DELFT, 35)))
+    r = world["z"].post_json(f"/v1/applications/{a['id']}/withdrawal", {},
+                             token=world["tok"]["desk"])
+    assert r.status == 200, r.body
+    wait_for(lambda: outcome("withdrawn", "person") == withdrawn + 1, 2.0,
+             what="one withdrawal counted")
+    assert outcome("granted", "rules") == granted + 1
