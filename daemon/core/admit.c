@@ -1,7 +1,8 @@
 /*
  * The access decision of DOMAIN.md §2 (pure, allocation-free): a vehicle's
- * profile, the plate's exemptions, statutory recognition and the zone
- * calendar at an instant give the first basis that holds.
+ * profile, the plate's exemptions, statutory recognition, the agreements
+ * between municipalities and the zone calendar at an instant give the first
+ * basis that holds.
  */
 #include <stdint.h>
 #include <string.h>
@@ -72,7 +73,7 @@ admit_statute(const struct zes_national *n, const struct zes_exemption *e,
 
 	for (i = 0; i < n->nstatutes; i++) {
 		s = &n->statutes[i];
-		if (at < admit_midnight(s->from_day) ||
+		if (!zes_statute_in_force(s, at) ||
 		    e->granted_at < admit_midnight(s->granted_from_day))
 			continue;
 		for (j = 0; j < s->ntypes; j++)
@@ -92,24 +93,48 @@ admit_national(const struct zes_exemption *e)
 	return strncmp(e->issuer, ADMIT_NATIONAL, sizeof(e->issuer)) == 0;
 }
 
-/* Does exemption e count for basis b in the query's municipality? */
+/*
+ * Does exemption e count for basis b in the query's municipality?  1 with
+ * *end the instant the basis ends through e, and *rec the agreement term
+ * that recognises it (NULL for any other reason); else 0.
+ *
+ * Recognition (DOMAIN.md §6) of another municipality's exemption: by
+ * statute, which holds as long as the exemption; else by an agreement
+ * issuer -> this municipality for its type in force at `at`, which holds
+ * until the exemption or the agreement ends, whichever is first.  Only a
+ * direct agreement counts: recognition is not transitive, and a day
+ * exemption needs an agreement that lists day_exemption (no statute does).
+ */
 static int
 admit_counts(const struct zes_admit_query *q, const struct zes_exemption *e,
-    enum zes_basis b)
+    enum zes_basis b, int64_t *end, const struct zes_recognition **rec)
 {
-	int	national, own;
+	const struct zes_recognition	*t;
+	int				 national, own;
 
 	national = admit_national(e);
 	own = !national && strncmp(e->issuer, q->municipality->code,
 	    sizeof(e->issuer)) == 0;
+	*end = admit_end(e);
+	*rec = NULL;
 	switch (b) {
 	case ZES_BASIS_NATIONAL_EXEMPTION:
 		return national;
 	case ZES_BASIS_MUNICIPAL_EXEMPTION:
 		return own;
 	case ZES_BASIS_RECOGNIZED_EXEMPTION:
-		return !national && !own &&
-		    admit_statute(&q->rules->national, e, q->at);
+		if (national || own)
+			return 0;
+		if (admit_statute(&q->rules->national, e, q->at))
+			return 1;
+		t = zes_recognition_find(q->recognitions, q->municipality->code,
+		    e->issuer, sizeof(e->issuer), e->type, sizeof(e->type), q->at);
+		if (t == NULL)
+			return 0;
+		*rec = t;
+		if (t->valid_until < *end)
+			*end = t->valid_until;
+		return 1;
 	default:
 		return 0;
 	}
@@ -117,24 +142,30 @@ admit_counts(const struct zes_admit_query *q, const struct zes_exemption *e,
 
 /*
  * The exemption that gives basis b at `at`, or NULL.  When several do, the
- * one valid the longest wins (the decision then holds the longest), and
- * of those the smallest id, so that the order the store lists them in
- * never changes an answer.
+ * one through which the basis holds the longest wins (the decision then
+ * holds the longest), and of those the smallest id, so that the order the
+ * store lists them in never changes an answer.  *end and *rec as
+ * admit_counts() gives them for the winner.
  */
 static const struct zes_exemption *
-admit_pick(const struct zes_admit_query *q, enum zes_basis b)
+admit_pick(const struct zes_admit_query *q, enum zes_basis b, int64_t *end,
+    const struct zes_recognition **rec)
 {
 	const struct zes_exemption	*e, *best = NULL;
+	const struct zes_recognition	*t;
+	int64_t				 until;
 	size_t				 i;
 
 	for (i = 0; i < q->nexemptions; i++) {
 		e = &q->exemptions[i];
-		if (!admit_valid(e, q->at) || !admit_counts(q, e, b))
+		if (!admit_valid(e, q->at) || !admit_counts(q, e, b, &until, &t))
 			continue;
-		if (best == NULL || admit_end(e) > admit_end(best) ||
-		    (admit_end(e) == admit_end(best) &&
-		    memcmp(e->id, best->id, sizeof(e->id)) < 0))
+		if (best == NULL || until > *end || (until == *end &&
+		    memcmp(e->id, best->id, sizeof(e->id)) < 0)) {
 			best = e;
+			*end = until;
+			*rec = t;
+		}
 	}
 	return best;
 }
@@ -151,6 +182,7 @@ admit_set(struct zes_admit_result *r, enum zes_basis b, const char *ground,
 	r->allowed = b != ZES_BASIS_NONE && b != ZES_BASIS_UNKNOWN_VEHICLE;
 	r->ground = ground;
 	r->exemption = e;
+	r->recognition = NULL;
 	r->issuer = NULL;
 	if (e != NULL)
 		r->issuer = admit_national(e) ? ADMIT_NATIONAL : e->issuer;
@@ -163,10 +195,13 @@ admit_exemption(const struct zes_admit_query *q, enum zes_basis b,
     struct zes_admit_result *r)
 {
 	const struct zes_exemption	*e;
+	const struct zes_recognition	*rec = NULL;
+	int64_t				 end = 0;
 
-	if ((e = admit_pick(q, b)) == NULL)
+	if ((e = admit_pick(q, b, &end, &rec)) == NULL)
 		return 0;
-	admit_set(r, b, e->type, e, admit_end(e));
+	admit_set(r, b, e->type, e, end);
+	r->recognition = rec;
 	return 1;
 }
 
@@ -200,7 +235,8 @@ admit_zone_next(const struct zes_municipality *m, int64_t at)
  *                         issuer "national" valid at `at`
  *   municipal_exemption   a held exemption of this municipality
  *   recognized_exemption  a held exemption of another municipality whose
- *                         type a statute recognises at `at`
+ *                         type a statute, or an agreement of its issuer
+ *                         with this municipality, recognises at `at`
  *   none                  known vehicle: ground = the first refusal rule
  *                         that holds, or "none" when no rule names one
  *   unknown_vehicle       a plate the register does not know
@@ -209,7 +245,8 @@ admit_zone_next(const struct zes_municipality *m, int64_t at)
  * into the rules, the exemption or static text: valid while the query's
  * rules and exemptions are.  valid_until is when the basis ends: the
  * exemption's end or revocation, the local midnight of a rule's `before`
- * day, the next start of the zone for no_zone, INT64_MAX otherwise (a
+ * day, the next start of the zone for no_zone, the end of the agreement
+ * when that comes before the exemption's, INT64_MAX otherwise (a
  * refusal promises nothing about when it ends).  A profile built from
  * other rules than q->rules (rule indexes out of range) never gives access
  * through those indexes.

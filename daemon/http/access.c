@@ -330,6 +330,7 @@ access_check_one(struct zes_req *r, const struct zes_index *idx,
 	nex = zes_index_exemptions(idx, plate.country, plate.text, &ex);
 	q.exemptions = ex;
 	q.nexemptions = nex;
+	q.recognitions = zes_index_recognitions(idx);
 	zes_admit(&q, &res);
 	if ((size_t)res.basis < ZES_METRICS_BASES)
 		b->bases[res.basis]++;

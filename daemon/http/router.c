@@ -28,6 +28,7 @@ static const struct zes_route *const router_tables[] = {
 	zes_routes_rulesets,
 	zes_routes_applications,
 	zes_routes_statistics,
+	zes_routes_recognitions,
 };
 
 static const struct {

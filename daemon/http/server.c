@@ -543,6 +543,9 @@ server_send(struct zes_req *r, int status, const char *ctype,
 	else if (origin != NULL && zes_config_cors_allowed(r->cfg, origin)) {
 		evhttp_add_header(out, "Access-Control-Allow-Origin", origin);
 		evhttp_add_header(out, "Vary", "Origin");
+		/* A browser client reads the ETag it must send back as If-Match. */
+		if (evhttp_find_header(out, "ETag") != NULL)
+			evhttp_add_header(out, "Access-Control-Expose-Headers", "ETag");
 	}
 	if (status == 503 && evhttp_find_header(out, "Retry-After") == NULL)
 		evhttp_add_header(out, "Retry-After", RETRY_AFTER_S);

@@ -1,7 +1,8 @@
 /*
- * The index builder thread: loads the whole register and every exemption
- * into a first snapshot, then follows change_log (NOTIFY zes_change wakes it;
- * it also polls) and publishes a new snapshot for every batch of changes.
+ * The index builder thread: loads the whole register, every exemption and
+ * every recognition agreement's terms into a first snapshot, then follows
+ * change_log (NOTIFY zes_change wakes it; it also polls) and publishes a new
+ * snapshot for every batch of changes.
  * It owns a blocking database connection: it is not a worker and serves no
  * request, so nothing here can stall an HTTP answer.
  *
@@ -59,12 +60,15 @@ struct zes_builder {
 	int64_t			 applied;		/* highest seq applied */
 	struct builder_gap	 gaps[BUILDER_MAX_GAPS];
 	size_t			 ngaps;
+	struct builder_gap	 saved[BUILDER_MAX_GAPS];	/* gaps before a poll, */
+	size_t			 nsaved;			/* restored when it fails */
 	unsigned		 backoff_ms;
 	unsigned		 quiet;			/* failures since the last good round */
 	int			 more;			/* the last poll was a full batch */
 };
 
 static void	*builder_main(void *);
+static void	 builder_array_add(char **, size_t *, size_t *, const char *);
 
 /* Seconds since the epoch, with fractions (CLOCK_REALTIME: compared with commit times). */
 static double
@@ -308,6 +312,63 @@ builder_exemption_fields(char **f, struct zes_index_exrow *r)
     "floor(extract(epoch FROM granted_at))::bigint, " \
     "coalesce(floor(extract(epoch FROM revoked_at))::bigint::text, '')"
 
+/*
+ * The terms of recognition agreements (schema/0004_recognition.sql):
+ * agreement id, recognizer, issuer, type, valid_from, valid_until (epoch
+ * seconds; empty when open-ended).  Instants are whole seconds there.
+ */
+#define BUILDER_TERM_COLS \
+    "agreement_id, recognizer, issuer, type, " \
+    "floor(extract(epoch FROM valid_from))::bigint, " \
+    "coalesce(floor(extract(epoch FROM valid_until))::bigint::text, '')"
+
+/* One term row from its six fields. */
+static int
+builder_term_fields(char **f, struct zes_recognition *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (builder_uuid(f[0], t->agreement) != 0)
+		return -1;
+	builder_copy(t->recognizer, sizeof(t->recognizer), f[1]);
+	builder_copy(t->issuer, sizeof(t->issuer), f[2]);
+	builder_copy(t->type, sizeof(t->type), f[3]);
+	t->valid_from = strtoll(f[4], NULL, 10);
+	t->valid_until = f[5][0] != '\0' ? strtoll(f[5], NULL, 10) : INT64_MAX;
+	return 0;
+}
+
+/* Term rows being collected. */
+struct builder_terms {
+	struct zes_recognition	*v;
+	size_t			 n, cap;
+};
+
+/* Room for one more term. */
+static struct zes_recognition *
+builder_term_slot(struct builder_terms *t)
+{
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 64;
+		t->v = xrealloc(t->v, t->cap * sizeof(*t->v));
+	}
+	return &t->v[t->n];
+}
+
+/* COPY callback: one term into the list. */
+static int
+builder_term_cb(char *line, void *arg)
+{
+	struct builder_terms	*terms = arg;
+	char			*f[7];
+
+	if (builder_split(line, '\t', f, 7) != 6)
+		return -1;
+	if (builder_term_fields(f, builder_term_slot(terms)) != 0)
+		return -1;
+	terms->n++;
+	return 0;
+}
+
 /* Run a COPY ... TO STDOUT and hand each line (without its newline) to fn. */
 static int
 builder_copy_out(struct zes_builder *b, const char *sql,
@@ -424,8 +485,10 @@ builder_full_load(struct zes_builder *b)
 	struct zes_index_vbuild		*vb;
 	struct zes_index_vehicles	*veh;
 	struct zes_index_exemptions	*exs;
-	struct zes_index		*x;
+	struct zes_index_agreements	*agr;
+	struct zes_index		*x, *y;
 	struct builder_exrows		 rows = { NULL, 0, 0 };
+	struct builder_terms		 terms = { NULL, 0, 0 };
 	PGresult			*res;
 	double				 t0 = builder_now();
 	size_t				 expected = 0;
@@ -465,28 +528,38 @@ builder_full_load(struct zes_builder *b)
 	if (builder_copy_out(b, "COPY (SELECT " BUILDER_VEHICLE_COLS
 	    " FROM vehicles) TO STDOUT", builder_vehicle_cb, vb) != 0 ||
 	    builder_copy_out(b, "COPY (SELECT " BUILDER_EXEMPTION_COLS
-	    " FROM exemptions) TO STDOUT", builder_exemption_cb, &rows) != 0) {
+	    " FROM exemptions) TO STDOUT", builder_exemption_cb, &rows) != 0 ||
+	    builder_copy_out(b, "COPY (SELECT " BUILDER_TERM_COLS
+	    " FROM recognition_terms WHERE valid_until IS NULL"
+	    " OR valid_until > valid_from) TO STDOUT", builder_term_cb,
+	    &terms) != 0) {
 		zes_index_vehicles_unref(zes_index_vbuild_finish(vb));
 		free(rows.v);
+		free(terms.v);
 		builder_exec(b, "ROLLBACK");
 		return -1;
 	}
 	builder_exec(b, "COMMIT");
 	veh = zes_index_vbuild_finish(vb);
 	exs = zes_index_exemptions_build(rows.v, rows.n);
+	agr = zes_index_agreements_build(terms.v, terms.n);
 	free(rows.v);
+	free(terms.v);
 	b->applied = seq;
-	x = zes_index_new(b->rules, veh, exs, seq);
+	y = zes_index_new(b->rules, veh, exs, seq);
+	x = zes_index_with_agreements(y, agr, seq);
+	zes_index_unref(y);
 	zes_index_vehicles_unref(veh);
 	zes_index_exemptions_unref(exs);
+	zes_index_agreements_unref(agr);
 	{
 		struct zes_index_stats st;
 
 		zes_index_get_stats(x, &st);
 		zes_log_info("index", "loaded", "vehicles=%zu profiles=%zu "
-		    "exemptions=%zu bytes=%zu seq=%" PRId64 " seconds=%.3f",
-		    st.vehicles, st.profiles, st.exemptions, st.bytes, seq,
-		    builder_now() - t0);
+		    "exemptions=%zu recognitions=%zu bytes=%zu seq=%" PRId64
+		    " seconds=%.3f", st.vehicles, st.profiles, st.exemptions,
+		    st.recognitions, st.bytes, seq, builder_now() - t0);
 	}
 	pthread_mutex_lock(&b->lock);
 	b->stats.full_loads_total++;
@@ -528,6 +601,67 @@ builder_apply_exemptions(struct zes_builder *b, struct zes_index *cur,
 	PQclear(res);
 	x = zes_index_apply(cur, rows.v, rows.n, seq, b->opts.max_overlay);
 	free(rows.v);
+	return x;
+}
+
+/* Agreement ids named by change_log rows, as bytes and as a Postgres array literal. */
+struct builder_agreement_ids {
+	uint8_t		(*v)[16];
+	size_t		  n, cap;
+	char		 *text;
+	size_t		  len, tcap;
+};
+
+/* Add the id of one change_log row (a text uuid); a malformed one is skipped. */
+static void
+builder_agreement_id(struct builder_agreement_ids *a, const char *id)
+{
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 16;
+		a->v = xrealloc(a->v, a->cap * sizeof(*a->v));
+	}
+	if (builder_uuid(id, a->v[a->n]) != 0)
+		return;
+	a->n++;
+	builder_array_add(&a->text, &a->len, &a->tcap, id);
+}
+
+/*
+ * Apply the agreements named: their terms as they stand now replace the
+ * ones the snapshot has of them.
+ */
+static struct zes_index *
+builder_apply_agreements(struct zes_builder *b, struct zes_index *cur,
+    const struct builder_agreement_ids *ids, int64_t seq)
+{
+	struct builder_terms		 terms = { NULL, 0, 0 };
+	struct zes_index_agreements	*agr;
+	struct zes_index		*x;
+	PGresult			*res;
+	const char			*params[1] = { ids->text };
+	char				*f[6];
+	int				 i, j;
+
+	res = PQexecParams(b->conn, "SELECT " BUILDER_TERM_COLS
+	    " FROM recognition_terms WHERE agreement_id = ANY($1::uuid[])",
+	    1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		builder_db_error(b, "agreements delta", res);
+		PQclear(res);
+		return NULL;
+	}
+	for (i = 0; i < PQntuples(res); i++) {
+		for (j = 0; j < 6; j++)
+			f[j] = PQgetvalue(res, i, j);
+		if (builder_term_fields(f, builder_term_slot(&terms)) == 0)
+			terms.n++;
+	}
+	PQclear(res);
+	agr = zes_index_agreements_update(zes_index_agreements_of(cur),
+	    (const uint8_t (*)[16])ids->v, ids->n, terms.v, terms.n);
+	x = zes_index_with_agreements(cur, agr, seq);
+	zes_index_agreements_unref(agr);
+	free(terms.v);
 	return x;
 }
 
@@ -608,7 +742,8 @@ builder_poll(struct zes_builder *b)
 	const char		*params[2];
 	char			 applied[24];
 	struct zes_index	*x = NULL, *y;
-	int64_t			 top = b->applied, s;
+	struct builder_agreement_ids agr = { NULL, 0, 0, NULL, 0, 0 };
+	int64_t			 top = b->applied, applied0 = b->applied, s;
 	double			 changed_at = 0;
 	size_t			 i, k;
 	int			 rc = 0;
@@ -636,6 +771,9 @@ builder_poll(struct zes_builder *b)
 		return -1;
 	}
 	b->more = PQntuples(res) == BUILDER_BATCH;
+	/* A delta that fails is asked for again: keep where we stood. */
+	memcpy(b->saved, b->gaps, b->ngaps * sizeof(*b->gaps));
+	b->nsaved = b->ngaps;
 	for (k = 0; k < (size_t)PQntuples(res); k++) {
 		const char *kind = PQgetvalue(res, (int)k, 1);
 
@@ -653,6 +791,8 @@ builder_poll(struct zes_builder *b)
 		else if (strcmp(kind, "vehicles") == 0)
 			builder_array_add(&vseqs, &vlen, &vcap,
 			    PQgetvalue(res, (int)k, 0));
+		else if (strcmp(kind, "agreement") == 0)
+			builder_agreement_id(&agr, PQgetvalue(res, (int)k, 2));
 		else
 			continue;
 		changed_at = strtod(PQgetvalue(res, (int)k, 3), NULL);
@@ -671,8 +811,25 @@ builder_poll(struct zes_builder *b)
 		if (x == NULL)
 			rc = -1;
 	}
+	if (rc == 0 && agr.n > 0) {
+		y = builder_apply_agreements(b, x ? x : b->index, &agr, top);
+		zes_index_unref(x);
+		x = y;
+		if (x == NULL)
+			rc = -1;
+	}
 	free(exids);
 	free(vseqs);
+	free(agr.v);
+	free(agr.text);
+	if (rc != 0) {
+		/* Nothing was published: the next poll asks for all of it again. */
+		zes_index_unref(x);
+		x = NULL;
+		b->applied = applied0;
+		memcpy(b->gaps, b->saved, b->nsaved * sizeof(*b->gaps));
+		b->ngaps = b->nsaved;
+	}
 	if (x != NULL) {
 		builder_publish(b, x, changed_at);
 		zes_index_unref(x);

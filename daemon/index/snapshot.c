@@ -1,7 +1,8 @@
 /*
  * The access index's immutable tables: vehicles by packed plate with shared
- * profiles, exemptions by plate in a base plus an overlay, and the snapshot
- * that ties them to the rules they were derived with.  No I/O and no locks:
+ * profiles, exemptions by plate in a base plus an overlay, the terms of the
+ * recognition agreements, and the snapshot that ties them to the rules they
+ * were derived with.  No I/O and no locks:
  * built by the builder thread, read by any worker.
  */
 
@@ -52,14 +53,25 @@ struct zes_index_exemptions {
 	size_t			 nex;
 };
 
+/* The terms of every agreement, of all time, sorted for zes_recognition_find(). */
+struct zes_index_agreements {
+	atomic_uint		 refs;
+	struct zes_recognition	*v;
+	struct zes_recognitions	 set;		/* the view readers get: v and n */
+};
+
 struct zes_index {
 	atomic_uint			 refs;
 	struct zes_rules		*rules;
 	struct zes_index_vehicles	*veh;
 	struct zes_index_exemptions	*base;
 	struct zes_index_exemptions	*overlay;	/* replaces base per plate; may be NULL */
+	struct zes_index_agreements	*agr;		/* may be NULL: no agreements */
 	int64_t				 seq;
 };
+
+/* What a snapshot without agreements answers. */
+static const struct zes_recognitions idx_no_recognitions = { NULL, 0 };
 
 struct zes_index_vbuild {
 	const struct zes_rules	*rules;
@@ -457,7 +469,8 @@ zes_index_apply(const struct zes_index *old, const struct zes_index_exrow *rows,
 {
 	struct zes_index	*x;
 	struct zes_index_exrow	*all, *ov;
-	size_t			 nall = 0, nov = 0, cap, i, j;
+	struct { char key[16]; } *seen;
+	size_t			 nall = 0, nov = 0, cap, i, j, s, scap;
 	char			 key[16];
 	const struct zes_exemption *cur;
 	long			 cnt;
@@ -479,14 +492,22 @@ zes_index_apply(const struct zes_index *old, const struct zes_index_exrow *rows,
 			}
 		}
 	}
+	/* The plates of this batch seen so far: open addressing on the key. */
+	scap = idx_capacity(n);
+	seen = xcalloc(scap, sizeof(*seen));
 	for (i = 0; i < n; i++) {
 		int	 earlier = 0;
 
 		if (idx_exkey(rows[i].country, rows[i].plate, key) != 0)
 			continue;
-		for (j = 0; j < i; j++)
-			if (idx_same_plate(&rows[i], &rows[j]))
+		for (s = idx_fnv(key, 16) & (scap - 1); seen[s].key[0] != '\0';
+		    s = (s + 1) & (scap - 1))
+			if (memcmp(seen[s].key, key, 16) == 0) {
 				earlier = 1;
+				break;
+			}
+		if (!earlier)
+			memcpy(seen[s].key, key, 16);
 		/* A plate new to the overlay brings its base list along, once. */
 		if (!earlier && idx_exlookup(old->overlay, key, &cur) < 0 &&
 		    (cnt = idx_exlookup(old->base, key, &cur)) > 0) {
@@ -498,6 +519,7 @@ zes_index_apply(const struct zes_index *old, const struct zes_index_exrow *rows,
 		}
 		ov[nov++] = rows[i];	/* after the old one: the build keeps it */
 	}
+	free(seen);
 
 	x = xcalloc(1, sizeof(*x));
 	atomic_init(&x->refs, 1);
@@ -505,6 +527,8 @@ zes_index_apply(const struct zes_index *old, const struct zes_index_exrow *rows,
 	atomic_fetch_add(&old->veh->refs, 1);
 	x->veh = old->veh;
 	x->seq = seq;
+	if ((x->agr = old->agr) != NULL)
+		atomic_fetch_add(&x->agr->refs, 1);
 	x->overlay = zes_index_exemptions_build(ov, nov);
 	free(ov);
 	if (x->overlay->nplates > max_overlay) {
@@ -533,7 +557,100 @@ zes_index_with_vehicles(const struct zes_index *old, struct zes_index_vehicles *
 		atomic_fetch_add(&old->overlay->refs, 1);
 		x->overlay = old->overlay;
 	}
+	if ((x->agr = old->agr) != NULL)
+		atomic_fetch_add(&x->agr->refs, 1);
 	return x;
+}
+
+/* Agreement terms from rows: copied, the empty ones left out, sorted. */
+struct zes_index_agreements *
+zes_index_agreements_build(const struct zes_recognition *rows, size_t n)
+{
+	struct zes_index_agreements	*a = xcalloc(1, sizeof(*a));
+	size_t				 i, k = 0;
+
+	atomic_init(&a->refs, 1);
+	a->v = xcalloc(n ? n : 1, sizeof(*a->v));
+	for (i = 0; i < n; i++)
+		if (rows[i].valid_from < rows[i].valid_until)
+			a->v[k++] = rows[i];
+	zes_recognitions_sort(a->v, k);
+	a->set.v = a->v;
+	a->set.n = k;
+	return a;
+}
+
+/* Is agreement id one of ids? */
+static int
+idx_agreement_in(const uint8_t id[16], const uint8_t (*ids)[16], size_t nids)
+{
+	size_t	i;
+
+	for (i = 0; i < nids; i++)
+		if (memcmp(id, ids[i], 16) == 0)
+			return 1;
+	return 0;
+}
+
+/* A copy of old without the terms of ids, with rows added. */
+struct zes_index_agreements *
+zes_index_agreements_update(const struct zes_index_agreements *old,
+    const uint8_t (*ids)[16], size_t nids, const struct zes_recognition *rows,
+    size_t n)
+{
+	struct zes_index_agreements	*a;
+	struct zes_recognition		*all;
+	size_t				 i, k = 0, nold = old ? old->set.n : 0;
+
+	all = xcalloc(nold + n + 1, sizeof(*all));
+	for (i = 0; i < nold; i++)
+		if (!idx_agreement_in(old->v[i].agreement, ids, nids))
+			all[k++] = old->v[i];
+	for (i = 0; i < n; i++)
+		all[k++] = rows[i];
+	a = zes_index_agreements_build(all, k);
+	free(all);
+	return a;
+}
+
+/* Drop a reference to agreement terms. */
+void
+zes_index_agreements_unref(struct zes_index_agreements *a)
+{
+	if (a == NULL || atomic_fetch_sub(&a->refs, 1) != 1)
+		return;
+	free(a->v);
+	free(a);
+}
+
+/* A new snapshot with other agreement terms. */
+struct zes_index *
+zes_index_with_agreements(const struct zes_index *old,
+    struct zes_index_agreements *agr, int64_t seq)
+{
+	struct zes_index	*x = zes_index_new(old->rules, old->veh, old->base, seq);
+
+	if (old->overlay != NULL) {
+		atomic_fetch_add(&old->overlay->refs, 1);
+		x->overlay = old->overlay;
+	}
+	if ((x->agr = agr) != NULL)
+		atomic_fetch_add(&agr->refs, 1);
+	return x;
+}
+
+/* The agreement terms of a snapshot, or NULL. */
+const struct zes_index_agreements *
+zes_index_agreements_of(const struct zes_index *x)
+{
+	return x->agr;
+}
+
+/* The agreement terms for the access decision. */
+const struct zes_recognitions *
+zes_index_recognitions(const struct zes_index *x)
+{
+	return x->agr != NULL ? &x->agr->set : &idx_no_recognitions;
 }
 
 /* Take a reference to a snapshot. */
@@ -553,6 +670,7 @@ zes_index_unref(struct zes_index *x)
 	zes_index_vehicles_unref(x->veh);
 	zes_index_exemptions_unref(x->base);
 	zes_index_exemptions_unref(x->overlay);
+	zes_index_agreements_unref(x->agr);
 	zes_rules_unref(x->rules);
 	free(x);
 }
@@ -618,6 +736,7 @@ zes_index_get_stats(const struct zes_index *x, struct zes_index_stats *st)
 	st->profiles = x->veh->nprofiles;
 	st->exemptions = x->base->nex + (x->overlay ? x->overlay->nex : 0);
 	st->overlay_plates = x->overlay ? x->overlay->nplates : 0;
+	st->recognitions = x->agr ? x->agr->set.n : 0;
 	st->bytes = x->veh->cap * sizeof(struct idx_vslot) +
 	    x->veh->nprofiles * sizeof(struct zes_profile) +
 	    x->base->cap * sizeof(struct idx_exslot) +
@@ -625,5 +744,7 @@ zes_index_get_stats(const struct zes_index *x, struct zes_index_stats *st)
 	if (x->overlay != NULL)
 		st->bytes += x->overlay->cap * sizeof(struct idx_exslot) +
 		    x->overlay->nex * sizeof(struct zes_exemption);
+	if (x->agr != NULL)
+		st->bytes += x->agr->set.n * sizeof(struct zes_recognition);
 	st->seq = x->seq;
 }

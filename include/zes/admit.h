@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "zes/recognition.h"
 #include "zes/ruleset.h"
 
 #define ZES_VEHICLE_MAX_FUELS		4
@@ -103,7 +104,12 @@ struct zes_admit_query {
 	const struct zes_profile	*vehicle;	/* NULL: not in the register */
 	const struct zes_exemption	*exemptions;	/* of this plate, any order */
 	size_t				 nexemptions;
-	/* Agreements between municipalities arrive with the recognition issue. */
+	/*
+	 * The terms of the agreements between municipalities, of all time
+	 * (zes/recognition.h), or NULL for none.  Looked up only for an
+	 * exemption of another municipality valid at `at`.
+	 */
+	const struct zes_recognitions	*recognitions;
 };
 
 struct zes_admit_result {
@@ -112,6 +118,8 @@ struct zes_admit_result {
 	const char			*ground;	/* a code of DOMAIN.md §2-§5 */
 	const struct zes_exemption	*exemption;	/* the one that granted access, or NULL */
 	const char			*issuer;	/* of that exemption, or NULL */
+	const struct zes_recognition	*recognition;	/* the agreement's term that recognised
+							   it, or NULL (statute, or not recognised) */
 	int64_t				 valid_until;	/* instant the basis ends; INT64_MAX: open */
 };
 

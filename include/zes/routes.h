@@ -13,5 +13,6 @@ extern const struct zes_route zes_routes_exemptions[];
 extern const struct zes_route zes_routes_rulesets[];
 extern const struct zes_route zes_routes_applications[];
 extern const struct zes_route zes_routes_statistics[];
+extern const struct zes_route zes_routes_recognitions[];
 
 #endif
