@@ -89,7 +89,7 @@ main_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: zesd [--config FILE]\n"
-	    "       zesd --help | --version\n\n"
+	    "       zesd --help | --version | --routes\n\n"
 	    "Serves the ZE-zone exemptions desk API.  Every configuration key can\n"
 	    "also be set as the environment variable ZES_<KEY>, which wins.\n\n"
 	    "Configuration keys:\n");
@@ -548,6 +548,7 @@ main(int argc, char *argv[])
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "routes", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct main_state	 m;
@@ -571,6 +572,10 @@ main(int argc, char *argv[])
 			return 0;
 		case 'V':
 			printf("zesd %s (API %s)\n", ZES_VERSION, ZES_API_VERSION);
+			return 0;
+		case 'R':
+			zes_router_init();
+			zes_router_print(stdout);
 			return 0;
 		default:
 			main_usage(stderr);

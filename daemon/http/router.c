@@ -59,6 +59,30 @@ zes_router_init(void)
 	}
 }
 
+/* Print the table: "METHOD PATH role,role" (or "public") a line. */
+void
+zes_router_print(FILE *f)
+{
+	static const enum zes_role	roles[] = { ZES_ROLE_DESK, ZES_ROLE_ASSESSOR,
+	    ZES_ROLE_ENFORCEMENT, ZES_ROLE_ADMIN, ZES_ROLE_AUDITOR };
+	size_t				i, j;
+	const char			*sep;
+
+	for (i = 0; i < router_nroutes; i++) {
+		fprintf(f, "%s %s ", zes_method_name(router_routes[i]->method),
+		    router_routes[i]->path);
+		if (router_routes[i]->roles == ZES_ROLE_NONE)
+			fputs("public", f);
+		for (j = 0, sep = ""; j < ZES_NELEM(roles); j++) {
+			if (router_routes[i]->roles & roles[j]) {
+				fprintf(f, "%s%s", sep, zes_role_name(roles[j]));
+				sep = ",";
+			}
+		}
+		fputc('\n', f);
+	}
+}
+
 /* Number of routes. */
 size_t
 zes_router_count(void)

@@ -5,6 +5,8 @@
 #ifndef ZES_ROUTER_H
 #define ZES_ROUTER_H
 
+#include <stdio.h>
+
 #include "zes/http.h"
 
 enum zes_match {
@@ -26,6 +28,12 @@ const struct zes_route	*zes_router_at(size_t);
 enum zes_match		 zes_router_match(enum evhttp_cmd_type, const char *path,
 			    const struct zes_route **route, size_t *index,
 			    char *params[ZES_ROUTE_MAX_PARAMS], unsigned *allow);
+
+/*
+ * Print the route table, one route a line: method, path template and the
+ * roles that may call it ("public" for none needed), for `zesd --routes`.
+ */
+void			 zes_router_print(FILE *);
 
 /* "GET", "POST", ...; "-" when unknown. */
 const char		*zes_method_name(enum evhttp_cmd_type);
