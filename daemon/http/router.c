@@ -29,6 +29,7 @@ static const struct zes_route *const router_tables[] = {
 	zes_routes_applications,
 	zes_routes_statistics,
 	zes_routes_recognitions,
+	zes_routes_comparisons,
 };
 
 static const struct {

@@ -14,5 +14,6 @@ extern const struct zes_route zes_routes_rulesets[];
 extern const struct zes_route zes_routes_applications[];
 extern const struct zes_route zes_routes_statistics[];
 extern const struct zes_route zes_routes_recognitions[];
+extern const struct zes_route zes_routes_comparisons[];
 
 #endif
