@@ -61,6 +61,8 @@ static int	ctl_token_revoke(struct ctl *, int, char **);
 static int	ctl_token_list(struct ctl *, int, char **);
 static int	ctl_import_rdw(struct ctl *, int, char **);
 static int	ctl_check_rules(struct ctl *, int, char **);
+static int	ctl_audit_link(struct ctl *, int, char **);
+static int	ctl_link(struct ctl *, long long *);
 
 static const struct ctl_cmd ctl_cmds[] = {
 	{
@@ -130,6 +132,18 @@ static const struct ctl_cmd ctl_cmds[] = {
 		"every file on standard error, one per line as\n"
 		"\"file#/json/pointer: message\", and exit 1.\n",
 		ctl_check_rules,
+	},
+	{
+		"audit link", "",
+		"link committed audit entries into the hash chain",
+		"Give the committed audit entries that have no seq yet their seq,\n"
+		"prev_hash and hash (docs/audit.md), oldest first, in batches of\n"
+		"1,000, each in its own transaction, and print \"linked N, chain\n"
+		"length S\".  zesd does this every audit_link_ms by itself, and\n"
+		"zesctl after its own changes; this is for a database no zesd\n"
+		"runs on, e.g. after one was killed.  It waits for a linker that\n"
+		"is running, and links what that one left.\n",
+		ctl_audit_link,
 	},
 };
 
@@ -565,6 +579,8 @@ ctl_token_create(struct ctl *ctl, int argc, char **argv)
 		goto out;
 	if (ctl_commit(ctl) == -1)
 		goto out;
+	/* Best effort: zesd links it anyway; the token is made. */
+	(void)ctl_link(ctl, NULL);
 
 	printf("%s\n", token);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
@@ -632,6 +648,7 @@ ctl_token_revoke(struct ctl *ctl, int argc, char **argv)
 		goto out;
 	if (ctl_commit(ctl) == -1)
 		goto out;
+	(void)ctl_link(ctl, NULL);
 	rc = CTL_EXIT_OK;
 out:
 	PQclear(res);
@@ -741,6 +758,7 @@ ctl_import_rdw(struct ctl *ctl, int argc, char **argv)
 		goto out;
 	}
 	rc = CTL_EXIT_OK;
+	(void)ctl_link(ctl, NULL);
 	for (f = ZES_RDW_FUELS; f < ZES_RDW_NFILES; f++) {
 		st = &res.files[f];
 		if (st->skipped > 0)
@@ -813,6 +831,57 @@ ctl_check_rules(struct ctl *ctl, int argc, char **argv)
 		    rules->munis[i].info->version);
 	printf(")\n");
 	zes_rules_unref(rules);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		ctl_warn("cannot write to standard output");
+		return CTL_EXIT_FAIL;
+	}
+	return CTL_EXIT_OK;
+}
+
+/*
+ * Link the committed audit entries not linked yet (schema/0005), in
+ * transactions of up to 1,000, waiting for another linker if one runs.
+ * 0 with the count in *linked (if not NULL), or -1 reported.
+ */
+static int
+ctl_link(struct ctl *ctl, long long *linked)
+{
+	PGresult	*res;
+	long long	 n, total = 0;
+
+	do {
+		if ((res = ctl_exec(ctl, "SELECT zes_audit_link(1000, true)",
+		    0, NULL, PGRES_TUPLES_OK,
+		    "cannot link the audit entries", NULL)) == NULL)
+			return -1;
+		n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		PQclear(res);
+		total += n;
+	} while (n == 1000);
+	if (linked != NULL)
+		*linked = total;
+	return 0;
+}
+
+/* zesctl audit link */
+static int
+ctl_audit_link(struct ctl *ctl, int argc, char **argv)
+{
+	PGresult	*res;
+	long long	 linked;
+
+	(void)ctl_parse(ctl, argc, argv, NULL, NULL, 0, NULL, 0);
+	if (ctl_connect(ctl) == -1)
+		return CTL_EXIT_FAIL;
+	if (ctl_link(ctl, &linked) == -1)
+		return CTL_EXIT_FAIL;
+	if ((res = ctl_exec(ctl, "SELECT coalesce(max(seq), 0) FROM"
+	    " audit_entries", 0, NULL, PGRES_TUPLES_OK,
+	    "cannot read the chain", NULL)) == NULL)
+		return CTL_EXIT_FAIL;
+	printf("linked %lld, chain length %s\n", linked,
+	    PQgetvalue(res, 0, 0));
+	PQclear(res);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		ctl_warn("cannot write to standard output");
 		return CTL_EXIT_FAIL;

@@ -107,38 +107,27 @@ static const char app_lock_row_sql[] =
     "SELECT " APP_COLUMNS ", gen_random_uuid()::text" APP_FROM
     " WHERE a.id = $1::uuid FOR UPDATE OF a";
 
-/* $1 token, $2 Idempotency-Key or NULL, $3 country, $4 plate. */
-static const char app_lock_sql[] =
-    "SELECT zes_application_lock($1::uuid, $2, $3, $4)";
-
 /*
- * What the engine needs about a plate ($1 plate, $2 country), the caller's
- * live Idempotency-Key record ($3 token, $4 key; NULL when none), and two
- * fresh ids for the application and its exemption.
+ * A submission's first statement: the locks (the caller's Idempotency-Key,
+ * then the plate), then, after them, what the engine needs about the plate,
+ * the caller's live Idempotency-Key record and two fresh ids
+ * (zes_application_begin() and zes_application_read() of schema/0005).
+ * $1 token, $2 Idempotency-Key or NULL, $3 country, $4 plate.
  */
+static const char app_begin_sql[] =
+    "SELECT * FROM zes_application_begin($1::uuid, $2, $3, $4)";
+
+/* The same read without locks, for a dry run: $1 plate, $2 country. */
 static const char app_read_sql[] =
-    "SELECT (SELECT json_build_array(v.plate, v.category, v.vehicle_type,"
-    "  lower(v.body_description), v.body_type, coalesce(v.body_code, -1),"
-    "  v.special_codes, v.fuel_names, v.fuel_classes,"
-    "  v.first_admission - date '1970-01-01', coalesce(v.mass_kg, -1))"
-    "  FROM vehicles v WHERE v.plate = $1 AND $2 = 'NL')::text,"
-    " (SELECT coalesce(json_agg(json_build_array(encode(uuid_send(x.id), 'hex'),"
-    "  x.type, x.issuer, floor(extract(epoch FROM x.valid_from))::bigint,"
-    "  floor(extract(epoch FROM x.valid_until))::bigint,"
-    "  floor(extract(epoch FROM x.granted_at))::bigint,"
-    "  floor(extract(epoch FROM x.revoked_at))::bigint)), '[]')"
-    "  FROM exemptions x WHERE x.plate = $1 AND x.country = $2)::text,"
-    " (SELECT json_build_array(encode(k.request_hash, 'hex'), k.status,"
-    "  k.location, k.body) FROM idempotency_keys k"
-    "  WHERE k.token_id = $3::uuid AND k.key = $4"
-    "  AND k.created_at > now() - zes_idempotency_retention())::text,"
-    " gen_random_uuid()::text, gen_random_uuid()::text";
+    "SELECT * FROM zes_application_read($1, $2, NULL, NULL)";
 
 /*
  * A submission's writes and audit entries in one statement: the exemption
  * when granted ($2 not NULL), the application, the Idempotency-Key record
- * when a key was given ($17 not NULL), then the audit entries (last: they
- * serialise every writer of the audit chain until COMMIT).
+ * when a key was given ($17 not NULL), and the audit entries, inserted
+ * pending as zes_audit_append() does (schema/0005_audit_link.sql: no lock,
+ * the linker chains them after COMMIT), written out here to spare two
+ * function calls per submission; the submission's entry first.
  */
 static const char app_insert_sql[] =
     "WITH ex AS (INSERT INTO exemptions (id, plate, country, scope, type,"
@@ -157,12 +146,15 @@ static const char app_insert_sql[] =
     " idem AS (INSERT INTO idempotency_keys (token_id, key, request_hash,"
     "  status, application_id, location, body)"
     "  SELECT $15::uuid, $17, decode($18, 'hex'), 201, $1::uuid,"
-    "  '/v1/applications/' || $1, $19 WHERE $17::text IS NOT NULL RETURNING 1)"
+    "  '/v1/applications/' || $1, $19 WHERE $17::text IS NOT NULL RETURNING 1),"
+    " aud AS (INSERT INTO audit_entries (at, actor, action, object, detail)"
+    "  SELECT clock_timestamp(), $20, v.action, v.object, v.detail"
+    "  FROM (VALUES (1, 'application.submit', 'application/' || $1, $21::jsonb),"
+    "  (2, 'exemption.grant', 'exemption/' || $2, $22::jsonb))"
+    "  v (n, action, object, detail)"
+    "  WHERE v.object IS NOT NULL ORDER BY v.n RETURNING 1)"
     " SELECT (SELECT count(*) FROM app), (SELECT count(*) FROM ex),"
-    " (SELECT count(*) FROM idem),"
-    " zes_audit_append($20, 'application.submit', 'application/' || $1, $21::jsonb),"
-    " CASE WHEN $2::uuid IS NOT NULL THEN zes_audit_append($20,"
-    "  'exemption.grant', 'exemption/' || $2, $22::jsonb) END";
+    " (SELECT count(*) FROM idem), (SELECT count(*) FROM aud)";
 
 /*
  * An assessor's decision: the exemption when granted ($2 not NULL), the
@@ -462,8 +454,9 @@ app_first_error_cb(void *arg, const char *field, const char *message)
 }
 
 /*
- * A register row as read by app_read_sql (a JSON array in the column order
- * of daemon/index/builder.c) into a vehicle record; -1 when malformed.
+ * A register row as read by zes_application_read() (a JSON array in the
+ * column order of daemon/index/builder.c) into a vehicle record; -1 when
+ * malformed.
  */
 static int
 app_vehicle(const char *text, struct zes_vehicle *v)
@@ -515,9 +508,9 @@ out:
 }
 
 /*
- * The plate's exemptions as read by app_read_sql (a JSON array of [id hex,
- * type, issuer, from, until, granted, revoked|null]) into a new array (*out,
- * caller frees); -1 when malformed.
+ * The plate's exemptions as read by zes_application_read() (a JSON array of
+ * [id hex, type, issuer, from, until, granted, revoked|null]) into a new
+ * array (*out, caller frees); -1 when malformed.
  */
 static int
 app_exemptions(const char *text, struct zes_exemption **out, size_t *n)
@@ -696,11 +689,17 @@ app_param_json(struct app_txn *t, int i, json_t *v)
 	json_decref(v);
 }
 
-/* Fill the next statement from the parameters set. */
+/*
+ * Fill the next statement from the parameters set.  Every statement of a
+ * transaction here is a prepared one, named after its SQL's variable:
+ * each runs with the same shape whatever the request, so the server's
+ * generic plan serves, and it parses and plans it once per connection.
+ */
 static enum zes_step
-app_next(struct app_txn *t, struct zes_store_stmt *next, const char *sql,
-    int nparams)
+app_next(struct app_txn *t, struct zes_store_stmt *next, const char *name,
+    const char *sql, int nparams)
 {
+	next->name = name;
 	next->sql = sql;
 	next->nparams = nparams;
 	next->params = t->params;
@@ -962,10 +961,10 @@ app_submit_decide(struct app_txn *t, const PGresult *res,
 	app_param_json(t, 21, json_pack("{s:s, s:s, s:s}", "type", a->type,
 	    "issuer", a->municipality != NULL ? a->municipality->code : "national",
 	    "applicationId", app_id));
-	return app_next(t, next, app_insert_sql, 22);
+	return app_next(t, next, "app_insert", app_insert_sql, 22);
 }
 
-/* The steps of a submission: lock, read, decide and write, commit. */
+/* The steps of a submission: lock and read, decide and write, commit. */
 static enum zes_step
 app_submit_step(const struct zes_store_result *prev, struct zes_store_stmt *next,
     void *arg)
@@ -980,19 +979,15 @@ app_submit_step(const struct zes_store_result *prev, struct zes_store_stmt *next
 		app_param(t, 1, t->key);
 		app_param(t, 2, t->app.plate.country);
 		app_param(t, 3, t->app.plate.text);
-		return app_next(t, next, app_lock_sql, 4);
+		return app_next(t, next, "app_begin", app_begin_sql, 4);
 	case 1:
-		app_params_reset(t);
-		app_param(t, 0, t->app.plate.text);
-		app_param(t, 1, t->app.plate.country);
-		app_param(t, 2, r->who.id);
-		app_param(t, 3, t->key);
-		return app_next(t, next, app_read_sql, 4);
-	case 2:
 		return app_submit_decide(t, prev->res[0], next);
-	case 3:
-		if (PQntuples(prev->res[0]) != 1 ||
-		    strcmp(PQgetvalue(prev->res[0], 0, 0), "1") != 0)
+	case 2:
+		/* One application, and an audit entry for it and its exemption. */
+		if (PQntuples(prev->res[0]) != 1 || PQnfields(prev->res[0]) != 4 ||
+		    strcmp(PQgetvalue(prev->res[0], 0, 0), "1") != 0 ||
+		    atoi(PQgetvalue(prev->res[0], 0, 3)) !=
+		    1 + atoi(PQgetvalue(prev->res[0], 0, 1)))
 			return app_refuse(t, 500, "the application was not written");
 		return ZES_STEP_COMMIT;
 	default:
@@ -1177,7 +1172,7 @@ app_decide_write(struct app_txn *t, const PGresult *res,
 		app_param_int(t, 9, from);
 		app_param_int(t, 10, until);
 	}
-	return app_next(t, next, app_decide_sql, 11);
+	return app_next(t, next, "app_decide", app_decide_sql, 11);
 }
 
 /* The withdrawal's row arrived: check and write. */
@@ -1214,7 +1209,7 @@ app_withdraw_write(struct app_txn *t, const PGresult *res,
 	app_param_json(t, 4, json_pack("{s:s, s:s?}",
 	    "type", PQgetvalue(res, 0, APP_C_TYPE), "municipality",
 	    app_col_text(res, 0, APP_C_MUNICIPALITY)));
-	return app_next(t, next, app_withdraw_sql, 5);
+	return app_next(t, next, "app_withdraw", app_withdraw_sql, 5);
 }
 
 /* The steps of a decision or withdrawal: lock the row, check and write, commit. */
@@ -1229,7 +1224,7 @@ app_transition_step(const struct zes_store_result *prev,
 	case 0:
 		app_params_reset(t);
 		app_param(t, 0, t->id);
-		return app_next(t, next, app_lock_row_sql, 1);
+		return app_next(t, next, "app_lock_row", app_lock_row_sql, 1);
 	case 1:
 		if (PQnfields(prev->res[0]) != APP_C_END + 1)
 			return app_refuse(t, 500, "unexpected row");
@@ -1392,8 +1387,8 @@ applications_get(struct zes_req *r)
 		return;
 	}
 	params[0] = r->params[0];
-	r->job = zes_store_query(r->w->store, app_get_sql, 1, params,
-	    applications_get_done, r);
+	r->job = zes_store_query_named(r->w->store, "app_get", app_get_sql, 1,
+	    params, applications_get_done, r);
 	if (r->job == NULL)
 		zes_http_unavailable(r, "the database is unavailable");
 }
@@ -1773,7 +1768,7 @@ static void
 applications_evaluate(struct zes_req *r)
 {
 	struct app_eval	*e;
-	const char	*params[4];
+	const char	*params[2];
 	int64_t		 today;
 
 	zes_req_query_check(r, (const char *const[]){ NULL });
@@ -1794,10 +1789,8 @@ applications_evaluate(struct zes_req *r)
 	}
 	params[0] = e->app.plate.text;
 	params[1] = e->app.plate.country;
-	params[2] = NULL;
-	params[3] = NULL;
-	r->job = zes_store_query(r->w->store, app_read_sql, 4, params,
-	    applications_evaluate_done, r);
+	r->job = zes_store_query_named(r->w->store, "app_read", app_read_sql, 2,
+	    params, applications_evaluate_done, r);
 	if (r->job == NULL)
 		zes_http_unavailable(r, "the database is unavailable");
 }

@@ -1,7 +1,10 @@
 /*
  * The audit trail over HTTP (auditor, admin): list and search entries in seq
  * order with cursors, and verify the whole hash chain with the core's
- * zes_auditchain_hash(), independently of the SQL that wrote it.
+ * zes_auditchain_hash(), independently of the SQL that wrote it.  Only
+ * linked entries are listed and verified: those still pending (committed,
+ * not linked into the chain yet, schema/0005_audit_link.sql) have no seq;
+ * verification counts them.
  */
 
 #include <inttypes.h>
@@ -53,6 +56,14 @@ static const char audit_verify_sql[] =
     "SELECT " AUDIT_COLUMNS " FROM audit_entries"
     " WHERE seq > $1::bigint ORDER BY audit_entries.seq LIMIT " AUDIT_VERIFY_PAGE;
 
+static const char audit_pending_sql[] =
+    "SELECT count(*) FROM audit_entries WHERE seq IS NULL";
+
+/* A broken chain was not walked to its end: count its entries too. */
+static const char audit_counts_sql[] =
+    "SELECT count(*) FILTER (WHERE seq IS NULL),"
+    " count(*) FILTER (WHERE seq IS NOT NULL) FROM audit_entries";
+
 /* A list request, decoded. */
 struct audit_query {
 	long long	 since;
@@ -86,6 +97,7 @@ audit_run(struct zes_req *r, const struct audit_query *q)
 {
 	char		 since[24], limit[24];
 	const char	*params[5];
+	struct zes_store_stmt	 stmts[2];
 
 	snprintf(since, sizeof(since), "%lld", q->since);
 	snprintf(limit, sizeof(limit), "%lld", q->limit + 1);
@@ -94,11 +106,20 @@ audit_run(struct zes_req *r, const struct audit_query *q)
 	params[2] = q->action;
 	params[3] = q->actor;
 	params[4] = limit;
+	memset(stmts, 0, sizeof(stmts));
 	r->data = xmalloc(sizeof(long long));
 	*(long long *)r->data = q->limit;
 	r->data_free = free;
-	r->job = zes_store_query(r->w->store, audit_list_sql, 5, params,
-	    audit_list_done, r);
+	/*
+	 * Link what is pending first, in the same transaction: an entry whose
+	 * change committed before this request is listed now, not only after
+	 * the linker's next turn.
+	 */
+	stmts[0].sql = "SELECT zes_audit_link(10000)";
+	stmts[1].sql = audit_list_sql;
+	stmts[1].nparams = 5;
+	stmts[1].params = params;
+	r->job = zes_store_tx(r->w->store, stmts, 2, audit_list_done, r);
 	if (r->job == NULL)
 		zes_http_unavailable(r, "the database is unavailable");
 }
@@ -130,6 +151,7 @@ audit_list_done(const struct zes_store_result *res, void *arg)
 {
 	struct zes_req	*r = arg;
 	long long	 limit = *(long long *)r->data;
+	const PGresult	*rows;
 	json_t		*items;
 	int		 i, n;
 	char		 cursor[32];
@@ -139,12 +161,13 @@ audit_list_done(const struct zes_store_result *res, void *arg)
 		zes_http_store_failed(r, res);
 		return;
 	}
-	n = PQntuples(res->res[0]);
+	rows = res->res[res->nres - 1];
+	n = PQntuples(rows);
 	items = json_array();
 	for (i = 0; i < n && i < limit; i++)
-		json_array_append_new(items, audit_entry(res->res[0], i));
+		json_array_append_new(items, audit_entry(rows, i));
 	if (n > limit) {
-		audit_cursor(strtoll(PQgetvalue(res->res[0], (int)limit - 1, 0),
+		audit_cursor(strtoll(PQgetvalue(rows, (int)limit - 1, 0),
 		    NULL, 10), cursor, sizeof(cursor));
 		zes_http_reply_json(r, 200, json_pack("{s:o, s:s}", "items",
 		    items, "nextCursor", cursor));
@@ -231,22 +254,32 @@ audit_search(struct zes_req *r)
 	audit_run(r, &q);
 }
 
-/* Where a chain walk stands between pages. */
+/*
+ * Where a chain walk stands between pages, and its outcome.  The walk is
+ * one read-only REPEATABLE READ transaction, so that the entries verified
+ * and the pending count describe the same moment: a linker committing
+ * meanwhile is seen entirely or not at all.
+ */
 struct audit_walk {
 	long long	last_seq;
 	uint8_t		prev[ZES_AUDIT_HASH_LEN];
 	long long	entries;
+	long long	broken;		/* the first broken seq, 0: none */
+	long long	pending;	/* -1 until counted */
+	int		stage;		/* statements answered so far */
+	int		counting;	/* the statement in flight counts pending */
+	char		since[24];	/* the parameter of the page in flight */
+	const char	*params[1];
 };
 
-static void audit_verify_page(struct zes_req *);
-
-/* One page of the chain arrived: check it, then fetch the next or answer. */
-static void
-audit_verify_done(const struct zes_store_result *res, void *arg)
+/*
+ * Check one page of the chain against the core's hashes.  Returns 1 when
+ * the walk goes on with another page, 0 when it is over (the last page, or
+ * a break: wk->broken).
+ */
+static int
+audit_verify_page(struct audit_walk *wk, const PGresult *p)
 {
-	struct zes_req		*r = arg;
-	struct audit_walk	*wk = r->data;
-	const PGresult		*p;
 	struct zes_audit_entry	 e;
 	uint8_t			 h[ZES_AUDIT_HASH_LEN], stored[ZES_AUDIT_HASH_LEN],
 				 prev[ZES_AUDIT_HASH_LEN];
@@ -254,12 +287,6 @@ audit_verify_done(const struct zes_store_result *res, void *arg)
 	long long		 seq;
 	int			 i, n;
 
-	r->job = NULL;
-	if (res->status != ZES_STORE_OK) {
-		zes_http_store_failed(r, res);
-		return;
-	}
-	p = res->res[0];
 	n = PQntuples(p);
 	for (i = 0; i < n; i++) {
 		if (zes_strtonum(PQgetvalue(p, i, 0), 1, INT64_MAX, &seq,
@@ -278,47 +305,123 @@ audit_verify_done(const struct zes_store_result *res, void *arg)
 		    zes_auditchain_unhex(PQgetvalue(p, i, 7), prev) != 0 ||
 		    memcmp(prev, wk->prev, sizeof(prev)) != 0 ||
 		    memcmp(h, stored, sizeof(h)) != 0) {
-			zes_http_reply_json(r, 200, json_pack("{s:b, s:I, s:I}",
-			    "ok", 0, "entries", (json_int_t)(wk->entries + n),
-			    "firstBrokenSeq", (json_int_t)(seq ? seq : wk->last_seq + 1)));
-			return;
+			wk->broken = seq ? seq : wk->last_seq + 1;
+			return 0;
 		}
 		memcpy(wk->prev, h, sizeof(h));
 		wk->last_seq = seq;
 	}
 	wk->entries += n;
-	if (n == atoi(AUDIT_VERIFY_PAGE)) {
-		audit_verify_page(r);
-		return;
-	}
-	zes_http_reply_json(r, 200, json_pack("{s:b, s:I}", "ok", 1, "entries",
-	    (json_int_t)wk->entries));
+	return n == atoi(AUDIT_VERIFY_PAGE);
 }
 
-/* Ask for the next page of the chain. */
-static void
-audit_verify_page(struct zes_req *r)
+/*
+ * The steps of a verification: REPEATABLE READ, the chain page by page,
+ * then the count of entries not linked yet (committed after the linker
+ * last ran, or left by a zesd that died), then COMMIT.
+ */
+static enum zes_step
+audit_verify_step(const struct zes_store_result *prev,
+    struct zes_store_stmt *next, void *arg)
 {
+	struct zes_req		*r = arg;
 	struct audit_walk	*wk = r->data;
-	char			 since[24];
-	const char		*params[1] = { since };
 
-	snprintf(since, sizeof(since), "%lld", wk->last_seq);
-	r->job = zes_store_query(r->w->store, audit_verify_sql, 1, params,
+	switch (wk->stage++) {
+	case 0:
+		next->sql = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ,"
+		    " READ ONLY";
+		return ZES_STEP_NEXT;
+	case 1:
+		break;
+	default:
+		if (wk->counting) {
+			wk->pending = strtoll(PQgetvalue(prev->res[0], 0, 0),
+			    NULL, 10);
+			if (PQnfields(prev->res[0]) == 2)
+				wk->entries = strtoll(PQgetvalue(prev->res[0],
+				    0, 1), NULL, 10);
+			return ZES_STEP_COMMIT;
+		}
+		if (!audit_verify_page(wk, prev->res[0])) {
+			wk->counting = 1;
+			next->name = wk->broken ? "audit_counts" :
+			    "audit_pending";
+			next->sql = wk->broken ? audit_counts_sql :
+			    audit_pending_sql;
+			return ZES_STEP_NEXT;
+		}
+		break;
+	}
+	snprintf(wk->since, sizeof(wk->since), "%lld", wk->last_seq);
+	wk->params[0] = wk->since;
+	next->name = "audit_verify";
+	next->sql = audit_verify_sql;
+	next->nparams = 1;
+	next->params = wk->params;
+	return ZES_STEP_NEXT;
+}
+
+/* The verification's transaction ended: answer what it found. */
+static void
+audit_verify_done(const struct zes_store_result *res, void *arg)
+{
+	struct zes_req		*r = arg;
+	struct audit_walk	*wk = r->data;
+
+	r->job = NULL;
+	if (res->status != ZES_STORE_OK || wk->pending < 0) {
+		zes_http_store_failed(r, res);
+		return;
+	}
+	if (wk->broken != 0)
+		zes_http_reply_json(r, 200, json_pack("{s:b, s:I, s:I, s:I}",
+		    "ok", 0, "entries", (json_int_t)wk->entries,
+		    "firstBrokenSeq", (json_int_t)wk->broken,
+		    "pending", (json_int_t)wk->pending));
+	else
+		zes_http_reply_json(r, 200, json_pack("{s:b, s:I, s:I}",
+		    "ok", 1, "entries", (json_int_t)wk->entries,
+		    "pending", (json_int_t)wk->pending));
+}
+
+/* The pending entries are linked: walk the chain. */
+static void
+audit_verify_linked(const struct zes_store_result *res, void *arg)
+{
+	struct zes_req	*r = arg;
+
+	r->job = NULL;
+	if (res->status != ZES_STORE_OK) {
+		zes_http_store_failed(r, res);
+		return;
+	}
+	r->job = zes_store_txn(r->w->store, audit_verify_step,
 	    audit_verify_done, r);
 	if (r->job == NULL)
 		zes_http_unavailable(r, "the database is unavailable");
 }
 
-/* GET /v1/audit-verification: walk the whole chain. */
+/* GET /v1/audit-verification: link what is pending, then walk the whole chain. */
 static void
 audit_verify(struct zes_req *r)
 {
+	struct audit_walk	*wk;
+
 	if (zes_req_query_check(r, (const char *const[]){ NULL }) > 0) {
 		zes_http_invalid(r);
 		return;
 	}
-	r->data = xcalloc(1, sizeof(struct audit_walk));
+	wk = xcalloc(1, sizeof(*wk));
+	wk->pending = -1;
+	r->data = wk;
 	r->data_free = free;
-	audit_verify_page(r);
+	/*
+	 * Link what is pending first (the walk itself is a read-only
+	 * snapshot), so that changes committed before this request count.
+	 */
+	r->job = zes_store_query(r->w->store, "SELECT zes_audit_link(10000)", 0,
+	    NULL, audit_verify_linked, r);
+	if (r->job == NULL)
+		zes_http_unavailable(r, "the database is unavailable");
 }

@@ -607,6 +607,7 @@ agr_create(struct zes_req *r)
 		stmts[k].sql = agr_insert_sql;
 		stmts[k].nparams = 9;
 		stmts[k].params = c->params[k];
+		stmts[k].name = NULL;
 	}
 	r->job = zes_store_tx(r->w->store, stmts, mutual ? 2 : 1,
 	    agr_create_done, r);

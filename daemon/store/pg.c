@@ -1,7 +1,8 @@
 /*
  * One non-blocking libpq connection per store, driven as a state machine on a
  * worker's event_base: connect, run jobs (queries and transactions) one at a
- * time, and reconnect with backoff.  Never calls a blocking libpq function.
+ * time, prepare named statements once per connection, and reconnect with
+ * backoff.  Never calls a blocking libpq function.
  */
 #include <sys/queue.h>
 
@@ -47,6 +48,13 @@ struct pg_stmt {
 	char		 *sql;
 	int		  nparams;
 	char		**params;	/* nparams entries, NULL for SQL NULL */
+	char		 *name;		/* prepared statement, or NULL */
+};
+
+/* A statement the connection has prepared: its name and its SQL. */
+struct pg_prepared {
+	char		*name;
+	char		*sql;
 };
 
 /*
@@ -80,6 +88,7 @@ struct zes_store_job {
 	 */
 	int			 step;
 	int			 rolling_back;
+	int			 preparing;	/* on the wire: the step's Parse */
 	int			 step_failed;	/* this step got an error */
 	PGresult		*step_res;	/* its first good result */
 
@@ -119,6 +128,10 @@ struct zes_store {
 	struct event		*job_ev;	/* no-answer timer of a step */
 	struct event		*deliver_ev;	/* runs callbacks from the loop */
 
+	/* Named statements prepared on this connection (few: a list). */
+	struct pg_prepared	*prepared;
+	size_t			 nprepared, prepared_cap;
+
 	struct zes_store_job	*cur;		/* in flight, or NULL */
 	struct pg_jobs		 queue;		/* waiting, in submission order */
 	unsigned		 nqueue;	/* length of queue */
@@ -138,6 +151,7 @@ struct zes_store {
 	uint64_t		 jobs_total;
 	uint64_t		 errors_total;
 	uint64_t		 reconnects_total;
+	uint64_t		 prepares_total;
 };
 
 static const char	*pg_state_name(enum pg_state);
@@ -167,7 +181,12 @@ static void		 pg_sock_cb(evutil_socket_t, short, void *);
 static void		 pg_drain_notifies(struct zes_store *);
 static void		 pg_run(struct zes_store *);
 static void		 pg_step_sql(const struct zes_store_job *, const char **,
-			    int *, const char *const **);
+			    int *, const char *const **, const char **);
+static struct pg_prepared *pg_prepared_find(struct zes_store *, const char *);
+static void		 pg_prepared_add(struct zes_store *, const char *,
+			    const char *);
+static void		 pg_prepared_forget(struct zes_store *, const char *);
+static void		 pg_prepared_clear(struct zes_store *);
 static int		 pg_step_user(const struct zes_store_job *);
 static void		 pg_step_send(struct zes_store *);
 static void		 pg_step_result(struct zes_store *, PGresult *);
@@ -526,6 +545,8 @@ pg_conn_close(struct zes_store *store)
 		PQfinish(store->conn);
 		store->conn = NULL;
 	}
+	/* Prepared statements live in the server's session: gone with it. */
+	pg_prepared_clear(store);
 }
 
 /*
@@ -708,15 +729,16 @@ pg_run(struct zes_store *store)
 	}
 }
 
-/* The SQL and parameters of the step the job is at. */
+/* The SQL, parameters and statement name (or NULL) of the job's step. */
 static void
 pg_step_sql(const struct zes_store_job *job, const char **sql, int *nparams,
-    const char *const **params)
+    const char *const **params, const char **name)
 {
 	int	i;
 
 	*nparams = 0;
 	*params = NULL;
+	*name = NULL;
 	if (job->rolling_back) {
 		*sql = "ROLLBACK";
 		return;
@@ -730,6 +752,7 @@ pg_step_sql(const struct zes_store_job *job, const char **sql, int *nparams,
 			*sql = job->txn_stmt.sql;
 			*nparams = job->txn_stmt.nparams;
 			*params = (const char *const *)job->txn_stmt.params;
+			*name = job->txn_stmt.name;
 			return;
 		case PG_TXN_COMMIT:
 			*sql = "COMMIT";
@@ -744,6 +767,68 @@ pg_step_sql(const struct zes_store_job *job, const char **sql, int *nparams,
 	*sql = job->stmts[i].sql;
 	*nparams = job->stmts[i].nparams;
 	*params = (const char *const *)job->stmts[i].params;
+	*name = job->stmts[i].name;
+}
+
+/* The connection's prepared statement of that name, or NULL. */
+static struct pg_prepared *
+pg_prepared_find(struct zes_store *store, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < store->nprepared; i++)
+		if (strcmp(store->prepared[i].name, name) == 0)
+			return &store->prepared[i];
+	return NULL;
+}
+
+/* The server prepared `sql` as `name` on this connection. */
+static void
+pg_prepared_add(struct zes_store *store, const char *name, const char *sql)
+{
+	struct pg_prepared	*p;
+
+	if (store->nprepared == store->prepared_cap) {
+		store->prepared_cap = store->prepared_cap > 0 ?
+		    store->prepared_cap * 2 : 16;
+		store->prepared = xrealloc(store->prepared,
+		    store->prepared_cap * sizeof(*store->prepared));
+	}
+	p = &store->prepared[store->nprepared++];
+	p->name = xstrdup(name);
+	p->sql = xstrdup(sql);
+	store->prepares_total++;
+}
+
+/*
+ * The server says it does not know `name` (SQLSTATE 26000: a DISCARD ALL,
+ * or a pooler between us and the server): prepare it again next time.
+ */
+static void
+pg_prepared_forget(struct zes_store *store, const char *name)
+{
+	struct pg_prepared	*p;
+
+	if ((p = pg_prepared_find(store, name)) == NULL)
+		return;
+	free(p->name);
+	free(p->sql);
+	*p = store->prepared[--store->nprepared];
+}
+
+/* Forget every prepared statement (the session ended). */
+static void
+pg_prepared_clear(struct zes_store *store)
+{
+	size_t	i;
+
+	for (i = 0; i < store->nprepared; i++) {
+		free(store->prepared[i].name);
+		free(store->prepared[i].sql);
+	}
+	free(store->prepared);
+	store->prepared = NULL;
+	store->nprepared = store->prepared_cap = 0;
 }
 
 /*
@@ -763,26 +848,44 @@ pg_step_user(const struct zes_store_job *job)
 }
 
 /*
- * Send the current step of store->cur and start flushing it.  A failure
- * either breaks the connection or, when libpq refused the statement itself,
- * counts as that step's error.
+ * Send the current step of store->cur and start flushing it.  A named
+ * statement the connection has not prepared yet is prepared first: its
+ * Parse goes out alone (job->preparing), and pg_step_done sends the
+ * statement itself once the server accepted it.  A failure either breaks
+ * the connection or, when libpq refused the statement itself, counts as
+ * that step's error.
  */
 static void
 pg_step_send(struct zes_store *store)
 {
 	struct zes_store_job	*job = store->cur;
-	const char		*sql;
+	struct pg_prepared	*p = NULL;
+	const char		*sql, *name;
 	const char *const	*params;
 	struct timeval		 tv;
-	int			 nparams, r;
+	int			 nparams, r, sent;
 
-	pg_step_sql(job, &sql, &nparams, &params);
+	pg_step_sql(job, &sql, &nparams, &params, &name);
 	job->step_failed = 0;
 	job->step_res = NULL;
+	job->preparing = 0;
 	/* libpq clears its error text when a query starts. */
 	store->err_seen = 0;
-	if (!PQsendQueryParams(store->conn, sql, nparams, NULL, params, NULL,
-	    NULL, 0)) {
+	if (name != NULL && (p = pg_prepared_find(store, name)) != NULL &&
+	    strcmp(p->sql, sql) != 0)
+		zes_fatalx("%s: statement %s prepared with another text",
+		    __func__, name);
+	if (name == NULL)
+		sent = PQsendQueryParams(store->conn, sql, nparams, NULL,
+		    params, NULL, NULL, 0);
+	else if (p != NULL)
+		sent = PQsendQueryPrepared(store->conn, name, nparams, params,
+		    NULL, NULL, 0);
+	else {
+		job->preparing = 1;
+		sent = PQsendPrepare(store->conn, name, sql, nparams, NULL);
+	}
+	if (!sent) {
 		if (PQstatus(store->conn) == CONNECTION_BAD) {
 			pg_conn_lost(store, ZES_STORE_UNAVAILABLE, "",
 			    pg_conn_error(store));
@@ -875,8 +978,9 @@ pg_step_done(struct zes_store *store)
 {
 	struct zes_store_job	*job = store->cur;
 	PGTransactionStatusType	 ts;
-	const char		*cs;
-	int			 i;
+	const char		*cs, *sql, *name;
+	const char *const	*params;
+	int			 i, nparams;
 
 	evtimer_del(store->job_ev);
 	if (PQstatus(store->conn) == CONNECTION_BAD) {
@@ -884,6 +988,22 @@ pg_step_done(struct zes_store *store)
 		    pg_conn_error(store));
 		return;
 	}
+	if (job->preparing && !job->step_failed && job->step_res != NULL) {
+		/* Prepared: now the statement itself, under its name. */
+		pg_step_sql(job, &sql, &nparams, &params, &name);
+		pg_prepared_add(store, name, sql);
+		PQclear(job->step_res);
+		job->step_res = NULL;
+		pg_step_send(store);
+		return;
+	}
+	if (job->step_failed && strcmp(job->sqlstate, "26000") == 0) {
+		/* "prepared statement does not exist": prepare it next time. */
+		pg_step_sql(job, &sql, &nparams, &params, &name);
+		if (name != NULL)
+			pg_prepared_forget(store, name);
+	}
+	job->preparing = 0;
 	if (job->rolling_back) {
 		/* The first error stands, whatever ROLLBACK said. */
 		if (job->step_res != NULL) {
@@ -1148,7 +1268,8 @@ pg_stmt_valid(const struct zes_store_stmt *st)
 {
 	return st->sql != NULL && st->nparams >= 0 &&
 	    st->nparams <= PG_MAX_PARAMS &&
-	    (st->nparams == 0 || st->params != NULL);
+	    (st->nparams == 0 || st->params != NULL) &&
+	    (st->name == NULL || st->name[0] != '\0');
 }
 
 /* Copy a caller's statement (text and parameters) into `dst`. */
@@ -1158,6 +1279,7 @@ pg_stmt_copy(struct pg_stmt *dst, const struct zes_store_stmt *src)
 	int	j;
 
 	dst->sql = xstrdup(src->sql);
+	dst->name = src->name != NULL ? xstrdup(src->name) : NULL;
 	dst->nparams = src->nparams;
 	dst->params = NULL;
 	if (dst->nparams > 0) {
@@ -1180,6 +1302,7 @@ pg_stmt_clear(struct pg_stmt *st)
 		free(st->params[j]);
 	free(st->params);
 	free(st->sql);
+	free(st->name);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -1446,6 +1569,7 @@ zes_store_get_stats(const struct zes_store *store, struct zes_store_stats *st)
 	st->jobs_total = store->jobs_total;
 	st->errors_total = store->errors_total;
 	st->reconnects_total = store->reconnects_total;
+	st->prepares_total = store->prepares_total;
 }
 
 struct zes_store_job *
@@ -1457,6 +1581,23 @@ zes_store_query(struct zes_store *store, const char *sql, int nparams,
 	s.sql = sql;
 	s.nparams = nparams;
 	s.params = params;
+	s.name = NULL;
+	return pg_submit(store, 0, &s, 1, NULL, cb, arg);
+}
+
+struct zes_store_job *
+zes_store_query_named(struct zes_store *store, const char *name,
+    const char *sql, int nparams, const char *const *params, zes_store_cb *cb,
+    void *arg)
+{
+	struct zes_store_stmt	s;
+
+	if (name == NULL)
+		zes_fatalx("%s: no name", __func__);
+	s.sql = sql;
+	s.nparams = nparams;
+	s.params = params;
+	s.name = name;
 	return pg_submit(store, 0, &s, 1, NULL, cb, arg);
 }
 

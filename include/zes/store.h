@@ -3,8 +3,9 @@
  *
  * One store owns one non-blocking libpq connection driven by the event_base
  * it was created on: connect with PQconnectStartParams/PQconnectPoll, queries
- * with PQsendQueryParams, results read on socket readiness, reconnect with
- * growing backoff and jitter when the server goes away.  Nothing here blocks,
+ * with PQsendQueryParams (named statements: PQsendPrepare once per
+ * connection, then PQsendQueryPrepared), results read on socket readiness,
+ * reconnect with growing backoff and jitter when the server goes away.  Nothing here blocks,
  * and nothing here may be called from another thread than the loop's.
  *
  * Jobs run one at a time in submission order; a bounded queue holds the rest.
@@ -40,11 +41,25 @@ struct zes_store_result {
 
 typedef void zes_store_cb(const struct zes_store_result *, void *arg);
 
-/* One statement of a transaction; text parameters, NULL for SQL NULL. */
+/*
+ * One statement; text parameters, NULL for SQL NULL.
+ *
+ * `name`, when not NULL, makes it a prepared statement: the store prepares
+ * `sql` under that name once per connection, the first time it runs there
+ * (one more round trip), and from then on sends only the name and the
+ * parameters, so the server neither parses nor (after its first few custom
+ * plans) plans it again.  A reconnect forgets every name.  A name always
+ * stands for the same SQL text in the whole process (different text under a
+ * name the connection knows is a fatal error); prefix it with its file's
+ * (e.g. "app_insert").  Name only statements run often whose generic plan is
+ * good: not optional filters such as "$1::text IS NULL OR col = $1", which a
+ * generic plan cannot use an index for.
+ */
 struct zes_store_stmt {
 	const char		*sql;
 	int			 nparams;
 	const char *const	*params;
+	const char		*name;		/* prepared statement, or NULL */
 };
 
 struct zes_store_opts {
@@ -64,6 +79,7 @@ struct zes_store_stats {
 	uint64_t	 jobs_total;
 	uint64_t	 errors_total;		/* ERROR, UNAVAILABLE and TIMEOUT results */
 	uint64_t	 reconnects_total;	/* successful connections after the first */
+	uint64_t	 prepares_total;	/* named statements prepared, reconnects included */
 };
 
 /*
@@ -96,6 +112,12 @@ void			 zes_store_get_stats(const struct zes_store *, struct zes_store_stats *);
 struct zes_store_job	*zes_store_query(struct zes_store *, const char *sql,
 			    int nparams, const char *const *params,
 			    zes_store_cb *cb, void *arg) ZES_MUSTCHECK;
+
+/* zes_store_query() of a prepared statement (see struct zes_store_stmt). */
+struct zes_store_job	*zes_store_query_named(struct zes_store *,
+			    const char *name, const char *sql, int nparams,
+			    const char *const *params, zes_store_cb *cb,
+			    void *arg) ZES_MUSTCHECK;
 
 /*
  * Submit a transaction: BEGIN, the statements in order, COMMIT.  The result

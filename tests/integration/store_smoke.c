@@ -430,21 +430,21 @@ main(int argc, char **argv)
 	{
 		const char *one[] = { "1" }, *two[] = { "2" }, *three[] = { "3" };
 		struct zes_store_stmt fail[] = {
-			{ "INSERT INTO smoke VALUES ($1)", 1, one },
-			{ "SELECT 1/0", 0, NULL },
-			{ "INSERT INTO smoke VALUES ($1)", 1, two },
+			{ "INSERT INTO smoke VALUES ($1)", 1, one, NULL },
+			{ "SELECT 1/0", 0, NULL, NULL },
+			{ "INSERT INTO smoke VALUES ($1)", 1, two, NULL },
 		};
 		struct zes_store_stmt good[] = {
-			{ "INSERT INTO smoke VALUES ($1)", 1, one },
-			{ "INSERT INTO smoke VALUES ($1) RETURNING x * 10", 1, two },
+			{ "INSERT INTO smoke VALUES ($1)", 1, one, NULL },
+			{ "INSERT INTO smoke VALUES ($1) RETURNING x * 10", 1, two, NULL },
 		};
 		struct zes_store_stmt dup[] = {
-			{ "INSERT INTO smoke VALUES ($1)", 1, three },
-			{ "INSERT INTO smoke VALUES ($1)", 1, one },
+			{ "INSERT INTO smoke VALUES ($1)", 1, three, NULL },
+			{ "INSERT INTO smoke VALUES ($1)", 1, one, NULL },
 		};
 		struct zes_store_stmt slow[] = {
-			{ "INSERT INTO smoke VALUES ($1)", 1, three },
-			{ "SELECT pg_sleep(1)", 0, NULL },
+			{ "INSERT INTO smoke VALUES ($1)", 1, three, NULL },
+			{ "SELECT pg_sleep(1)", 0, NULL, NULL },
 		};
 
 		CHECK(tx(db, fail, 3, &a) != NULL);

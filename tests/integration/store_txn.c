@@ -4,7 +4,10 @@
  * refused statement mid-way, a quota kept by pg_advisory_xact_lock across
  * two connections, abandon (from outside and from inside a step), statement
  * timeout, the backend terminated mid-transaction, free with a transaction
- * in flight, and jobs queued behind a transaction.
+ * in flight, and jobs queued behind a transaction.  Named (prepared)
+ * statements: prepared once per connection, in plain queries, in
+ * transactions and in interactive ones (kept after a rollback), a refused
+ * one, a reconnect, and a DEALLOCATE behind the store's back.
  *
  * Usage: store_txn CONNINFO   (e.g. "host=/var/run/postgresql dbname=zesd")
  * Creates and drops two tables and a sequence named after its pid.  Prints
@@ -64,6 +67,7 @@ struct txn {
 	struct seen		*inner;		/* its query's result */
 	int			 nolock;	/* quota without the lock */
 	const char		*who;
+	int			 bad_named;	/* named_step: a statement with an error */
 };
 
 /* What a store's state callback saw. */
@@ -96,9 +100,11 @@ static int	 step_enter(struct txn *, const struct zes_store_result *);
 static void	 par(struct txn *, int, const char *);
 static enum zes_step next_sql(struct txn *, struct zes_store_stmt *, int,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
+static int	 run_named(struct zes_store *, const char *, const char *,
+		    struct seen *);
 static zes_store_step_fn rdw_step, rollback_step, fail_step, quota_step,
 		    slow_step, self_abandon_step, commit_step, end_step,
-		    term_step;
+		    term_step, named_step;
 
 #define CHECK(cond)	check((cond), #cond, __LINE__)
 
@@ -204,6 +210,21 @@ run_query(struct zes_store *store, const char *sql, const char *param,
 	return wait_for(&s->called, 1, 10000);
 }
 
+/* Run the named statement "txn_count" (rows of `owner`) and wait. */
+static int
+run_named(struct zes_store *store, const char *sql, const char *owner,
+    struct seen *s)
+{
+	const char	*p[1];
+
+	memset(s, 0, sizeof(*s));
+	p[0] = owner;
+	if (zes_store_query_named(store, "txn_count", sql, 1, p, result_cb,
+	    s) == NULL)
+		return 0;
+	return wait_for(&s->called, 1, 10000);
+}
+
 /* Options shared by the stores of this test. */
 static void
 opts_init(struct zes_store_opts *o, const char *conninfo, const char *app)
@@ -276,6 +297,7 @@ txn(struct zes_store *store, zes_store_step_fn *step, struct txn *t)
 	t->inner = keep.inner;
 	t->nolock = keep.nolock;
 	t->who = keep.who;
+	t->bad_named = keep.bad_named;
 	t->job = zes_store_txn(store, step, done_cb, t);
 	return t->job;
 }
@@ -526,6 +548,41 @@ end_step(const struct zes_store_result *prev, struct zes_store_stmt *next,
 	return ZES_STEP_COMMIT;
 }
 
+/*
+ * Named statements in an interactive transaction: insert for t->who under
+ * "txn_insert" (or, with bad_named, a statement the server refuses), count
+ * under "txn_count", then roll back (nolock) or commit.
+ */
+static enum zes_step
+named_step(const struct zes_store_result *prev, struct zes_store_stmt *next,
+    void *arg)
+{
+	struct txn	*t = arg;
+
+	switch (step_enter(t, prev)) {
+	case 0:
+		if (t->bad_named) {
+			next_sql(t, next, 0, "SELEC 1 FROM %s", t_items);
+			next->name = "txn_bad";
+			return ZES_STEP_NEXT;
+		}
+		par(t, 0, t->nolock ? "60" : "61");
+		par(t, 1, t->who);
+		next_sql(t, next, 2, "INSERT INTO %s (id, owner) "
+		    "VALUES ($1, $2) RETURNING id * 10", t_items);
+		next->name = "txn_insert";
+		return ZES_STEP_NEXT;
+	case 1:
+		par(t, 0, t->who);
+		next_sql(t, next, 1, "SELECT count(*) FROM %s WHERE owner = $1",
+		    t_items);
+		next->name = "txn_count";
+		return ZES_STEP_NEXT;
+	default:
+		return t->nolock ? ZES_STEP_ROLLBACK : ZES_STEP_COMMIT;
+	}
+}
+
 /* Note the backend's pid, insert, then a long sleep to be killed in. */
 static enum zes_step
 term_step(const struct zes_store_result *prev, struct zes_store_stmt *next,
@@ -562,7 +619,7 @@ main(int argc, char **argv)
 	struct txn		*qt;
 	struct event		*tick;
 	struct timeval		 tv = { 0, 10000 };
-	char			 sql[256];
+	char			 sql[256], nsql[256];
 	long			 t0;
 	int			 i, k, nok, nrb, nother, ndone, late;
 
@@ -677,6 +734,96 @@ main(int argc, char **argv)
 	CHECK(t.calls == 1);
 	CHECK(run_query(db, "SELECT 'usable'", NULL, &a));
 	CHECK(a.status == ZES_STORE_OK && strcmp(a.value, "usable") == 0);
+
+	/* --- named statements: prepared once per connection --- */
+	snprintf(nsql, sizeof(nsql), "SELECT count(*) FROM %s WHERE owner = $1",
+	    t_items);
+	zes_store_get_stats(db, &stats);
+	CHECK(run_named(db, nsql, "alice", &a));
+	CHECK(a.status == ZES_STORE_OK && strcmp(a.value, "2") == 0);
+	CHECK(run_named(db, nsql, "nobody", &a));
+	CHECK(a.status == ZES_STORE_OK && strcmp(a.value, "0") == 0);
+	CHECK(run_named(db, nsql, "alice", &a));
+	CHECK(a.status == ZES_STORE_OK && strcmp(a.value, "2") == 0);
+	zes_store_get_stats(db, &stats2);
+	CHECK(stats2.prepares_total == stats.prepares_total + 1);
+	CHECK(stats2.errors_total == stats.errors_total);
+	/* The server knows it by that name: this session has it prepared. */
+	CHECK(run_query(db, "SELECT count(*) FROM pg_prepared_statements "
+	    "WHERE name = 'txn_count'", NULL, &a));
+	CHECK(a.status == ZES_STORE_OK && strcmp(a.value, "1") == 0);
+	CHECK(run_query(s1, "SELECT count(*) FROM pg_prepared_statements "
+	    "WHERE name = 'txn_count'", NULL, &a));
+	CHECK(a.status == ZES_STORE_OK && strcmp(a.value, "0") == 0);
+
+	/* first used in an interactive transaction that rolls back: kept */
+	memset(&t, 0, sizeof(t));
+	t.who = "ivan";
+	t.nolock = 1;
+	CHECK(txn(db, named_step, &t) != NULL);
+	CHECK(wait_for(&t.done, 1, 5000));
+	CHECK(t.status == ZES_STORE_ERROR && t.calls == 3);
+	CHECK(strcmp(t.message, "rolled back by the caller") == 0);
+	CHECK(strcmp(t.val[0], "600") == 0 && strcmp(t.val[1], "1") == 0);
+	CHECK(count_rows(s1, t_items, "ivan") == 0);
+	zes_store_get_stats(db, &stats);
+	CHECK(stats.prepares_total == stats2.prepares_total + 1);
+	/* ... and used again, committing this time: no new prepare */
+	memset(&t, 0, sizeof(t));
+	t.who = "ivan";
+	CHECK(txn(db, named_step, &t) != NULL);
+	CHECK(wait_for(&t.done, 1, 5000));
+	CHECK(t.status == ZES_STORE_OK && t.calls == 3);
+	CHECK(strcmp(t.val[0], "610") == 0 && strcmp(t.val[1], "1") == 0);
+	CHECK(count_rows(s1, t_items, "ivan") == 1);
+	zes_store_get_stats(db, &stats2);
+	CHECK(stats2.prepares_total == stats.prepares_total);
+	CHECK(stats2.errors_total == stats.errors_total);
+
+	/* in a plain transaction (zes_store_tx), next to an unnamed one */
+	{
+		const char	*pv[1] = { "ivan" };
+		struct zes_store_stmt	 two[2];
+
+		memset(two, 0, sizeof(two));
+		two[0].sql = nsql;
+		two[0].nparams = 1;
+		two[0].params = pv;
+		two[0].name = "txn_count";
+		two[1].sql = "SELECT 'unnamed'";
+		memset(&t, 0, sizeof(t));
+		CHECK(zes_store_tx(db, two, 2, done_cb, &t) != NULL);
+		CHECK(wait_for(&t.done, 1, 5000));
+		CHECK(t.status == ZES_STORE_OK && t.nres == 2);
+	}
+	zes_store_get_stats(db, &stats);
+	CHECK(stats.prepares_total == stats2.prepares_total);
+
+	/* a statement the server refuses to prepare: an error, not fatal */
+	for (k = 0; k < 2; k++) {
+		memset(&t, 0, sizeof(t));
+		t.bad_named = 1;
+		CHECK(txn(db, named_step, &t) != NULL);
+		CHECK(wait_for(&t.done, 1, 5000));
+		CHECK(t.status == ZES_STORE_ERROR &&
+		    strcmp(t.sqlstate, "42601") == 0 && t.calls == 1);
+	}
+	CHECK(run_named(db, nsql, "ivan", &a));
+	CHECK(a.status == ZES_STORE_OK && strcmp(a.value, "1") == 0);
+	zes_store_get_stats(db, &stats2);
+	CHECK(stats2.prepares_total == stats.prepares_total);
+	CHECK(stats2.errors_total == stats.errors_total + 2);
+
+	/* DEALLOCATE behind the store's back: one 26000, then prepared again */
+	CHECK(run_query(db, "DEALLOCATE ALL", NULL, &a));
+	CHECK(a.status == ZES_STORE_OK);
+	CHECK(run_named(db, nsql, "ivan", &a));
+	CHECK(a.status == ZES_STORE_ERROR && strcmp(a.sqlstate, "26000") == 0);
+	CHECK(run_named(db, nsql, "ivan", &a));
+	CHECK(a.status == ZES_STORE_OK && strcmp(a.value, "1") == 0);
+	zes_store_get_stats(db, &stats);
+	CHECK(stats.prepares_total == stats2.prepares_total + 1);
+	CHECK(stats.connected == 1 && stats.reconnects_total == 0);
 
 	/* --- a quota across two connections, serialised by the lock --- */
 	opts_init(&o, argv[1], "txn/quota");
@@ -807,6 +954,8 @@ main(int argc, char **argv)
 	s2 = connect_store(&o, &st2);
 	CHECK(s2 != NULL);
 	if (s2 != NULL) {
+		CHECK(run_named(s2, nsql, "ivan", &a));
+		CHECK(a.status == ZES_STORE_OK && strcmp(a.value, "1") == 0);
 		memset(&t, 0, sizeof(t));
 		CHECK(txn(s2, term_step, &t) != NULL);
 		memset(&u, 0, sizeof(u));
@@ -824,6 +973,11 @@ main(int argc, char **argv)
 		CHECK(wait_for(&st2.downs, 1, 1000));
 		CHECK(wait_for(&st2.ups, 2, 5000));
 		CHECK(count_rows(s2, t_items, "gina") == 0);
+		/* Named: prepared before, forgotten with the session, again now. */
+		CHECK(run_named(s2, nsql, "ivan", &a));
+		CHECK(a.status == ZES_STORE_OK && strcmp(a.value, "1") == 0);
+		zes_store_get_stats(s2, &stats);
+		CHECK(stats.prepares_total == 2);
 		memset(&u, 0, sizeof(u));
 		CHECK(txn(s2, commit_step, &u) != NULL);
 		CHECK(wait_for(&u.done, 1, 5000));
