@@ -39,7 +39,7 @@ struct cfg_key {
 
 #define OFF(f)	offsetof(struct zes_config, f)
 
-/* Every key zesd knows; API.md (Command line) names the first twelve. */
+/* Every key zesd knows; API.md (Command line) names twelve of them. */
 static const struct cfg_key cfg_keys[] = {
 	{ "database_url", CFG_STRING, OFF(database_url), "dbname=zesd", 0, 0,
 	  CFG_SENSITIVE, "libpq conninfo of the database (use a socket path or hostaddr)" },
@@ -54,7 +54,11 @@ static const struct cfg_key cfg_keys[] = {
 	{ "tls_key", CFG_STRING, OFF(tls_key), "", 0, 0, CFG_SENSITIVE,
 	  "PEM private key for TLS" },
 	{ "tls_client_ca", CFG_STRING, OFF(tls_client_ca), "", 0, 0, 0,
-	  "PEM CA bundle for client certificates" },
+	  "PEM CA bundle for client certificates (empty: none asked for)" },
+	{ "tls_client_verify", CFG_STRING, OFF(tls_client_verify), "optional", 0, 0, 0,
+	  "optional or required: whether a client must present a certificate" },
+	{ "tls_client_map", CFG_STRING, OFF(tls_client_map), "", 0, 0, 0,
+	  "file of `SHA-256-fingerprint token-name` lines: certificates that act as tokens" },
 	{ "signing_key", CFG_STRING, OFF(signing_key), "", 0, 0, CFG_SENSITIVE,
 	  "Ed25519 PEM private key that signs access decisions" },
 	{ "cors_origins", CFG_STRING, OFF(cors_origins), "", 0, 0, CFG_RELOADABLE,
@@ -85,8 +89,31 @@ static const struct cfg_key cfg_keys[] = {
 	  "how often the access index looks at change_log besides NOTIFY (the only way on a replica)" },
 	{ "index_max_overlay", CFG_UINT, OFF(index_max_overlay), "4096", 1, 1000000, 0,
 	  "plates whose exemptions changed before the index merges them into a new base" },
+	{ "audit_link_ms", CFG_UINT, OFF(audit_link_ms), "100", 10, 60000, 0,
+	  "how often committed audit entries are linked into the hash chain" },
 	{ "port_file", CFG_STRING, OFF(port_file), "", 0, 0, 0,
 	  "file to write the bound port to, once listening (for tests)" },
+	{ "max_uri_bytes", CFG_UINT, OFF(max_uri_bytes), "2048", 256, 65536, CFG_RELOADABLE,
+	  "longest request URI (path and query); longer is 414" },
+	{ "max_header_count", CFG_UINT, OFF(max_header_count), "100", 8, 10000, CFG_RELOADABLE,
+	  "most request header fields; more is 431" },
+	{ "request_read_timeout_ms", CFG_UINT, OFF(request_read_timeout_ms), "15000", 0, 600000,
+	  CFG_RELOADABLE,
+	  "longest time to receive one request from its first byte (a new connection's: from the accept); 0: no bound" },
+	{ "max_connections_per_worker", CFG_UINT, OFF(max_connections_per_worker), "0", 0, 1000000, 0,
+	  "open connections a worker keeps; more are closed at once (0: from the open-file limit)" },
+	{ "rate_read_per_s", CFG_UINT, OFF(rate_read_per_s), "100", 0, 1000000, CFG_RELOADABLE,
+	  "reads a token may make per second (0: no limit)" },
+	{ "rate_read_burst", CFG_UINT, OFF(rate_read_burst), "200", 1, 1000000, CFG_RELOADABLE,
+	  "reads a token may make at once" },
+	{ "rate_write_per_s", CFG_UINT, OFF(rate_write_per_s), "20", 0, 1000000, CFG_RELOADABLE,
+	  "writes a token may make per second (0: no limit)" },
+	{ "rate_write_burst", CFG_UINT, OFF(rate_write_burst), "40", 1, 1000000, CFG_RELOADABLE,
+	  "writes a token may make at once" },
+	{ "rate_enforcement_per_s", CFG_UINT, OFF(rate_enforcement_per_s), "2000", 0, 1000000,
+	  CFG_RELOADABLE, "requests an enforcement token may make per second (0: no limit)" },
+	{ "rate_enforcement_burst", CFG_UINT, OFF(rate_enforcement_burst), "4000", 1, 1000000,
+	  CFG_RELOADABLE, "requests an enforcement token may make at once" },
 };
 
 static int	cfg_set(struct zes_config *, const struct cfg_key *, const char *,
@@ -306,6 +333,26 @@ zes_config_load(const char *path, char **err)
 	}
 	if ((cfg->tls_cert[0] != '\0') != (cfg->tls_key[0] != '\0')) {
 		xasprintf(err, "tls_cert and tls_key must be set together");
+		goto fail;
+	}
+	if (strcmp(cfg->tls_client_verify, "optional") != 0 &&
+	    strcmp(cfg->tls_client_verify, "required") != 0) {
+		char q[160];
+
+		xasprintf(err, "tls_client_verify: %s must be optional or required",
+		    zes_log_quote(q, sizeof(q), cfg->tls_client_verify, 64));
+		goto fail;
+	}
+	if (cfg->tls_cert[0] == '\0' && (cfg->tls_client_ca[0] != '\0' ||
+	    cfg->tls_client_map[0] != '\0')) {
+		xasprintf(err, "%s: needs tls_cert and tls_key (client certificates "
+		    "come with TLS)", cfg->tls_client_ca[0] != '\0' ?
+		    "tls_client_ca" : "tls_client_map");
+		goto fail;
+	}
+	if (cfg->tls_client_map[0] != '\0' && cfg->tls_client_ca[0] == '\0') {
+		xasprintf(err, "tls_client_map: needs tls_client_ca (the CA that "
+		    "signs the client certificates)");
 		goto fail;
 	}
 	return cfg;

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <event2/event.h>
@@ -23,15 +24,20 @@
 #include <openssl/rand.h>
 
 #include "zes/log.h"
+#include "zes/tls.h"
 #include "zes/worker.h"
 #include "zes/xmalloc.h"
 
 #define WORKER_BACKLOG		1024
 #define WORKER_DRAIN_MS		20
+#define WORKER_FDS_RESERVED	64	/* the process: logs, rules, builder, main store */
+#define WORKER_FDS_OWN		8	/* per worker beside its clients: listeners, store, loop */
+#define WORKER_LIMITS_LOG_S	10	/* connection-limit warnings at most this often */
 
 static void	worker_notify_cb(evutil_socket_t, short, void *);
 static void	worker_drain_cb(evutil_socket_t, short, void *);
 static void	worker_stats_cb(evutil_socket_t, short, void *);
+static void	worker_limits_log(struct zes_worker *);
 static void	worker_store_state_cb(struct zes_store *, int, void *);
 static void	*worker_main(void *);
 
@@ -93,7 +99,6 @@ worker_listen(const struct zes_listen_addr *a, unsigned port, unsigned *bound,
 	return fd;
 }
 
-/* Create every worker and its sockets; nothing runs yet. */
 /* How many workers a configuration asks for: threads, or one per core. */
 unsigned
 zes_workers_count(const struct zes_config *cfg)
@@ -106,6 +111,38 @@ zes_workers_count(const struct zes_config *cfg)
 	return ncpu > 0 ? (unsigned)ncpu : 1;
 }
 
+/*
+ * Connections each worker keeps open: max_connections_per_worker, or what
+ * the open-file limit leaves once raised to its hard limit (a worker that
+ * runs out of descriptors spins on accept errors; one that counts closes
+ * the surplus at once).
+ */
+static unsigned
+worker_conn_limit(const struct zes_config *cfg, unsigned nworkers)
+{
+	struct rlimit	rl;
+	rlim_t		own, avail, per;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rlim_t soft = rl.rlim_cur;
+
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			rl.rlim_cur = soft;
+	}
+	if (cfg->max_connections_per_worker != 0)
+		return cfg->max_connections_per_worker;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 65536;
+	own = WORKER_FDS_RESERVED + (rlim_t)nworkers * WORKER_FDS_OWN;
+	avail = rl.rlim_cur > own ? rl.rlim_cur - own : nworkers;
+	per = avail / nworkers;
+	if (per < 1)
+		per = 1;
+	return per > 1000000 ? 1000000 : (unsigned)per;
+}
+
+/* Create every worker and its sockets; nothing runs yet. */
 int
 zes_workers_create(struct zes_server *srv, char **err)
 {
@@ -114,9 +151,13 @@ zes_workers_create(struct zes_server *srv, char **err)
 	unsigned		 i, port;
 	int			 j;
 	char			 appname[32];
+	unsigned		 limit;
 
 	srv->nworkers = zes_workers_count(cfg);
 	srv->workers = xcalloc(srv->nworkers, sizeof(*srv->workers));
+	limit = worker_conn_limit(cfg, srv->nworkers);
+	zes_log_debug("worker", "connection_limit", "per_worker=%u workers=%u",
+	    limit, srv->nworkers);
 	for (i = 0; i < srv->nworkers; i++) {
 		struct zes_worker *w = &srv->workers[i];
 
@@ -155,6 +196,8 @@ zes_workers_create(struct zes_server *srv, char **err)
 		opts.backoff_min_ms = 100;
 		opts.backoff_max_ms = 2000;
 		w->store = zes_store_new(w->base, &opts, worker_store_state_cb, w);
+		w->tls = srv->tls != NULL ? zes_tls_ref(srv->tls) : NULL;
+		w->conn_limit = limit;
 		if (zes_http_setup(w, err) != 0)
 			return -1;
 	}
@@ -233,10 +276,41 @@ zes_server_publish_tokens(struct zes_server *srv, struct zes_tokens *t)
 
 	pthread_mutex_lock(&srv->lock);
 	old = srv->tokens;
+	zes_tokens_carry_rates(t, old);
 	srv->tokens = t;
 	pthread_mutex_unlock(&srv->lock);
 	zes_tokens_unref(old);
 	zes_workers_notify(srv);
+}
+
+/* Main, at SIGHUP: rebuild the TLS context when its files changed. */
+void
+zes_server_reload_tls(struct zes_server *srv)
+{
+	struct zes_tls	*t, *old;
+	char		*err = NULL, q[600];
+
+	if (srv->tls == NULL)
+		return;
+	if (!zes_tls_files_changed(srv->tls, srv->cfg)) {
+		zes_log_info("tls", "unchanged", "reason=\"no TLS file changed\"");
+		return;
+	}
+	if ((t = zes_tls_load(srv->cfg, &err)) == NULL) {
+		zes_log_error("tls", "reload_failed", "error=%s reason=\"the "
+		    "certificate, key and client map in use stay\"",
+		    zes_log_quote(q, sizeof(q), err, 500));
+		free(err);
+		return;
+	}
+	pthread_mutex_lock(&srv->lock);
+	old = srv->tls;
+	srv->tls = t;
+	pthread_mutex_unlock(&srv->lock);
+	zes_tls_unref(old);
+	zes_workers_notify(srv);
+	zes_log_info("tls", "reloaded", "client_certificates_mapped=%zu",
+	    zes_tls_map_count(t));
 }
 
 /* Publish rules (the caller keeps its reference). */
@@ -392,6 +466,7 @@ worker_notify_cb(evutil_socket_t fd, short what, void *arg)
 	struct zes_tokens	*oldtok = NULL;
 	struct zes_rules	*oldrules = NULL;
 	struct zes_index	*oldidx = NULL;
+	struct zes_tls		*oldtls = NULL;
 	struct timeval		 tv = { 0, WORKER_DRAIN_MS * 1000 };
 	uint64_t		 last;
 
@@ -414,7 +489,13 @@ worker_notify_cb(evutil_socket_t fd, short what, void *arg)
 		oldidx = w->index;
 		w->index = srv->index ? zes_index_ref(srv->index) : NULL;
 	}
+	/* TLS stays on or off for the process's life: only the context changes. */
+	if (w->tls != NULL && srv->tls != NULL && w->tls != srv->tls) {
+		oldtls = w->tls;
+		w->tls = zes_tls_ref(srv->tls);
+	}
 	pthread_mutex_unlock(&srv->lock);
+	zes_tls_unref(oldtls);
 	zes_config_unref(oldcfg);
 	zes_tokens_unref(oldtok);
 	zes_rules_unref(oldrules);
@@ -460,6 +541,33 @@ worker_drain_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/*
+ * Worker, each second: one warning, at most every WORKER_LIMITS_LOG_S,
+ * when connections were closed for the limit or cut for sending a request
+ * too slowly (one line per connection would let an attack flood the log).
+ */
+static void
+worker_limits_log(struct zes_worker *w)
+{
+	struct timeval	now, d;
+
+	if (w->conns_refused == w->conns_refused_logged &&
+	    w->conns_cut == w->conns_cut_logged)
+		return;
+	evutil_gettimeofday(&now, NULL);
+	evutil_timersub(&now, &w->conns_logged_at, &d);
+	if (w->conns_logged_at.tv_sec != 0 && d.tv_sec < WORKER_LIMITS_LOG_S)
+		return;
+	zes_log_warn("http", "connection_limits", "worker=%u refused=%llu "
+	    "slow_requests_cut=%llu open=%u limit=%u", w->id,
+	    (unsigned long long)(w->conns_refused - w->conns_refused_logged),
+	    (unsigned long long)(w->conns_cut - w->conns_cut_logged),
+	    w->nconns, w->conn_limit);
+	w->conns_refused_logged = w->conns_refused;
+	w->conns_cut_logged = w->conns_cut;
+	w->conns_logged_at = now;
+}
+
 /* Worker: copy the store's counters where a scrape on another worker can read them. */
 static void
 worker_stats_cb(evutil_socket_t fd, short what, void *arg)
@@ -475,6 +583,7 @@ worker_stats_cb(evutil_socket_t fd, short what, void *arg)
 	atomic_store(&w->db_errors, st.errors_total);
 	atomic_store(&w->db_reconnects, st.reconnects_total);
 	atomic_store(&w->inflight_seen, w->inflight);
+	worker_limits_log(w);
 }
 
 /* The worker's store connected or lost its connection. */
@@ -517,6 +626,8 @@ zes_workers_join(struct zes_server *srv)
 		zes_tokens_unref(w->tokens);
 		zes_rules_unref(w->rules);
 		zes_index_unref(w->index);
+		zes_tls_unref(w->tls);
+		free(w->conn_by_fd);
 		if (w->base != NULL)
 			event_base_free(w->base);
 	}

@@ -2,7 +2,8 @@
  * Bearer tokens in memory: an immutable, sorted array of the SHA-256 hashes of
  * the tokens not revoked, with role and municipality.  A lookup hashes the
  * presented token, finds the hash by binary search and confirms it with a
- * constant-time comparison.  The set is rebuilt (never changed) when tokens change.
+ * constant-time comparison.  The set is rebuilt (never changed) when tokens
+ * change; only each token's rate-limit buckets, atomics, move while it is used.
  */
 
 #include <stdatomic.h>
@@ -17,13 +18,15 @@
 
 struct auth_token {
 	uint8_t			hash[ZES_TOKEN_HASH_LEN];
-	struct zes_principal	who;
+	struct zes_principal	who;		/* who.rate is NULL here; a lookup points it at rate */
+	struct zes_rate_state	rate;
 };
 
 struct zes_tokens {
 	atomic_uint		 refs;
 	size_t			 n;
 	struct auth_token	*v;		/* sorted by hash */
+	struct auth_token	**by_name;	/* into v, sorted by name */
 };
 
 const char zes_tokens_sql[] =
@@ -46,6 +49,14 @@ auth_cmp(const void *a, const void *b)
 {
 	return memcmp(((const struct auth_token *)a)->hash,
 	    ((const struct auth_token *)b)->hash, ZES_TOKEN_HASH_LEN);
+}
+
+/* Order pointers to tokens by name. */
+static int
+auth_name_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct auth_token *const *)a)->who.name,
+	    (*(struct auth_token *const *)b)->who.name);
 }
 
 /* Build a set from the rows of zes_tokens_sql. */
@@ -83,6 +94,15 @@ zes_tokens_from_result(const PGresult *res, char **err)
 		t->n++;
 	}
 	qsort(t->v, t->n, sizeof(*t->v), auth_cmp);
+	t->by_name = xcalloc(t->n + 1, sizeof(*t->by_name));
+	for (i = 0; i < (int)t->n; i++) {
+		size_t k;
+
+		for (k = 0; k < ZES_RATE_NCLASSES; k++)
+			atomic_init(&t->v[i].rate.tat[k], 0);
+		t->by_name[i] = &t->v[i];
+	}
+	qsort(t->by_name, t->n, sizeof(*t->by_name), auth_name_cmp);
 	return t;
 }
 
@@ -102,6 +122,7 @@ zes_tokens_unref(struct zes_tokens *t)
 		return;
 	OPENSSL_cleanse(t->v, t->n * sizeof(*t->v));
 	free(t->v);
+	free(t->by_name);
 	free(t);
 }
 
@@ -127,8 +148,57 @@ zes_tokens_lookup(const struct zes_tokens *t, const char *token, size_t len,
 	hit = bsearch(&key, t->v, t->n, sizeof(*t->v), auth_cmp);
 	if (hit != NULL && CRYPTO_memcmp(hit->hash, key.hash, ZES_TOKEN_HASH_LEN) == 0) {
 		*who = hit->who;
+		who->rate = (struct zes_rate_state *)&hit->rate;
 		rc = 0;
 	}
 	OPENSSL_cleanse(key.hash, sizeof(key.hash));
 	return rc;
+}
+
+/* Look a token up by name: binary search over the name index. */
+int
+zes_tokens_lookup_name(const struct zes_tokens *t, const char *name,
+    struct zes_principal *who)
+{
+	size_t			 lo = 0, hi, mid;
+	const struct auth_token	*a;
+	int			 c;
+
+	if (t == NULL || name == NULL)
+		return -1;
+	hi = t->n;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		a = t->by_name[mid];
+		if ((c = strcmp(name, a->who.name)) == 0) {
+			*who = a->who;
+			who->rate = (struct zes_rate_state *)&a->rate;
+			return 0;
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+/* Carry the buckets of the tokens two sets share (matched by hash). */
+void
+zes_tokens_carry_rates(struct zes_tokens *to, const struct zes_tokens *from)
+{
+	const struct auth_token	*old;
+	size_t			 i, k;
+
+	if (to == NULL || from == NULL)
+		return;
+	for (i = 0; i < to->n; i++) {
+		old = bsearch(&to->v[i], from->v, from->n, sizeof(*from->v), auth_cmp);
+		if (old == NULL)
+			continue;
+		for (k = 0; k < ZES_RATE_NCLASSES; k++)
+			atomic_store_explicit(&to->v[i].rate.tat[k],
+			    atomic_load_explicit(&old->rate.tat[k],
+			    memory_order_relaxed), memory_order_relaxed);
+	}
 }

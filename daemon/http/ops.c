@@ -65,12 +65,23 @@ ops_readyz_done(const struct zes_store_result *res, void *arg)
 }
 
 /*
- * GET /readyz: ready when not stopping, the token cache is loaded and the
- * database answers a query on the schema.
+ * GET /readyz: ready when not stopping, the token cache is loaded, every
+ * worker's database connection is up (a request may land on any worker)
+ * and the database answers a query on the schema.
  */
 static void
 ops_readyz(struct zes_req *r)
 {
+	const struct zes_server	*srv = r->w->srv;
+	unsigned		 i;
+
+	for (i = 0; i < srv->nworkers; i++) {
+		if (atomic_load(&srv->workers[i].db_connected) == 0) {
+			zes_http_unavailable(r,
+			    "a worker's database connection is down");
+			return;
+		}
+	}
 	if (atomic_load(&r->w->srv->stopping)) {
 		zes_http_unavailable(r, "shutting down");
 		return;

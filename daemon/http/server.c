@@ -1,8 +1,10 @@
 /*
- * The HTTP shell around the handlers: evhttp set-up per worker, and for each
- * request the steps every route shares (request id, route match, CORS,
- * token and role, body limits, content type, strict JSON, deadline), and the
- * single reply path that adds the common headers, logs and counts.
+ * The HTTP shell around the handlers: evhttp set-up per worker (TLS,
+ * limits), each connection's accounting and request-read deadline, and for
+ * each request the steps every route shares (request id, URI and header
+ * limits, route match, CORS, token or client certificate and role, rate
+ * limit, body limits, content type, strict JSON, deadline), and the single
+ * reply path that adds the common headers, logs and counts.
  */
 
 #include <stdarg.h>
@@ -14,25 +16,70 @@
 #include <sys/queue.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
 
 #include "zes/http.h"
 #include "zes/json.h"
 #include "zes/log.h"
 #include "zes/metrics.h"
+#include "zes/ratelimit.h"
 #include "zes/router.h"
 #include "zes/store.h"
+#include "zes/tls.h"
 #include "zes/version.h"
 #include "zes/worker.h"
 #include "zes/xmalloc.h"
 
 #define PROBLEM_TYPE_BASE	"https://zesd.example.nl/problems/"
 #define RETRY_AFTER_S		"2"
+/*
+ * Bounds on a JSON body beyond its size, checked before it is parsed: a
+ * 64 KiB body could otherwise make a tree tens of times its size.  No
+ * document of the API nests deeper than 5 levels; the longest array is a
+ * batch of 1,000 access checks.
+ */
+#define JSON_MAX_DEPTH		32
+#define JSON_MAX_ITEMS		1000	/* members of an object, elements of an array */
+
+/*
+ * One accepted connection, in the state that says which time bound runs:
+ * evhttp 2.1's own read timeout only bounds the time between two reads, so
+ * a client sending a byte a second would hold its connection for ever.
+ */
+enum conn_state {
+	CONN_ACCEPTED,	/* evhttp is setting it up; attached in the same loop turn */
+	CONN_READING,	/* a request is arriving: request_read_timeout_ms runs */
+	CONN_HANDLING,	/* a request is with its handler: the request's deadline runs */
+	CONN_IDLE,	/* between requests: evhttp's read timeout is the idle bound */
+};
+
+struct zes_conn {
+	struct zes_worker		*w;
+	struct bufferevent		*bev;
+	struct evhttp_connection	*evcon;		/* set once attached */
+	struct evbuffer_cb_entry	*input_cb;	/* sees a request's first bytes */
+	struct event			*ev;		/* attach, then the read deadline */
+	enum conn_state			 state;
+	int				 fd;
+	int				 refused;	/* over the worker's limit: closed at attach */
+	int				 fp_known;	/* 0: not looked; 1: fp holds it; -1: none */
+	uint8_t				 fp[ZES_TLS_FP_LEN];	/* client certificate */
+};
 
 static void	server_request_cb(struct evhttp_request *, void *);
+static struct bufferevent *server_bev_cb(struct event_base *, void *);
+static void	server_conn_cb(evutil_socket_t, short, void *);
+static void	server_conn_close_cb(struct evhttp_connection *, void *);
+static void	server_conn_input_cb(struct evbuffer *,
+		    const struct evbuffer_cb_info *, void *);
+static void	server_conn_set_state(struct zes_conn *, enum conn_state);
+static struct zes_conn *server_conn_of(struct zes_worker *, struct evhttp_request *);
 static void	server_deadline_cb(evutil_socket_t, short, void *);
 static void	server_send(struct zes_req *, int, const char *, struct evbuffer *);
 static void	server_free_req(struct zes_req *);
@@ -56,10 +103,12 @@ static const struct {
 	{ 409, "Conflict", "conflict" },
 	{ 412, "Precondition Failed", "precondition-failed" },
 	{ 413, "Content Too Large", "content-too-large" },
+	{ 414, "URI Too Long", "uri-too-long" },
 	{ 415, "Unsupported Media Type", "unsupported-media-type" },
 	{ 422, "Unprocessable Content", "unprocessable-content" },
 	{ 428, "Precondition Required", "precondition-required" },
 	{ 429, "Too Many Requests", "too-many-requests" },
+	{ 431, "Request Header Fields Too Large", "request-header-fields-too-large" },
 	{ 500, "Internal Server Error", "internal-error" },
 	{ 503, "Service Unavailable", "unavailable" },
 };
@@ -160,6 +209,8 @@ zes_http_setup(struct zes_worker *w, char **err)
 	evhttp_set_default_content_type(w->http, "application/json");
 	evhttp_set_flags(w->http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_gencb(w->http, server_request_cb, w);
+	/* Every connection passes here: TLS when configured, and the accounting. */
+	evhttp_set_bevcb(w->http, server_bev_cb, w);
 	for (i = 0; i < w->nfds; i++) {
 		w->bound[i] = evhttp_accept_socket_with_handle(w->http, w->fds[i]);
 		if (w->bound[i] == NULL) {
@@ -182,6 +233,289 @@ zes_http_stop_accepting(struct zes_worker *w)
 			w->bound[i] = NULL;
 		}
 	}
+}
+
+/*
+ * evhttp asks for the bufferevent of every connection it accepts: a TLS one
+ * in accepting state when TLS is on, else a plain one.  The connection
+ * object evhttp wraps around it exists only once this returns, so the
+ * accounting attaches in server_conn_cb, activated now and run in this same
+ * loop turn, before any read on the new socket.  Our reference on the
+ * bufferevent keeps it valid until then whatever evhttp does.
+ */
+static struct bufferevent *
+server_bev_cb(struct event_base *base, void *arg)
+{
+	struct zes_worker	*w = arg;
+	struct zes_conn		*c;
+	struct bufferevent	*bev;
+
+	if (w->tls != NULL)
+		bev = bufferevent_openssl_socket_new(base, -1,
+		    zes_tls_ssl_new(w->tls), BUFFEREVENT_SSL_ACCEPTING,
+		    BEV_OPT_CLOSE_ON_FREE);
+	else
+		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	/* NULL would make evhttp use a plain one: on a TLS port, never. */
+	if (bev == NULL)
+		zes_fatalx("cannot make a bufferevent for a new connection");
+	/* A client that closes without close_notify simply ended (pitfall 9). */
+	if (w->tls != NULL)
+		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	c = xcalloc(1, sizeof(*c));
+	c->w = w;
+	c->bev = bev;
+	c->fd = -1;
+	c->state = CONN_ACCEPTED;
+	if (w->nconns >= w->conn_limit)
+		c->refused = 1;
+	else
+		w->nconns++;
+	if ((c->ev = event_new(base, -1, 0, server_conn_cb, c)) == NULL)
+		zes_fatalx("cannot make the event of a new connection");
+	bufferevent_incref(bev);
+	event_active(c->ev, EV_TIMEOUT, 1);
+	return bev;
+}
+
+/* Forget a connection: the fd index, the input watch, the count; free it. */
+static void
+server_conn_free(struct zes_conn *c)
+{
+	struct zes_worker	*w = c->w;
+
+	if (c->input_cb != NULL)
+		evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->input_cb);
+	if (c->fd >= 0 && (size_t)c->fd < w->conn_by_fd_len &&
+	    w->conn_by_fd[c->fd] == c)
+		w->conn_by_fd[c->fd] = NULL;
+	if (!c->refused)
+		w->nconns--;
+	event_free(c->ev);
+	free(c);
+}
+
+/*
+ * Attach a connection evhttp has just set up: close it at once when the
+ * worker is at its limit, else index it by socket, watch its input for the
+ * start of each request, hear of its end (closecb) and start the deadline
+ * of its first request, TLS handshake included.
+ */
+static void
+server_conn_attach(struct zes_conn *c)
+{
+	struct zes_worker	*w = c->w;
+	bufferevent_event_cb	 eventcb = NULL;
+	void			*cbarg = NULL;
+	size_t			 n;
+
+	/* evhttp's callbacks on the bufferevent carry its connection. */
+	bufferevent_getcb(c->bev, NULL, NULL, &eventcb, &cbarg);
+	if (eventcb == NULL || cbarg == NULL ||
+	    evhttp_connection_get_bufferevent(cbarg) != c->bev) {
+		/*
+		 * evhttp could not set the connection up and freed it (and
+		 * closed the socket): nothing to count.  The bufferevent must
+		 * watch nothing; it is left, not freed, so that it cannot
+		 * close a descriptor number the kernel may have reused.
+		 */
+		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+		zes_log_warn("http", "accept_failed", "worker=%u", w->id);
+		c->input_cb = NULL;
+		server_conn_free(c);
+		return;
+	}
+	c->evcon = cbarg;
+	bufferevent_decref(c->bev);
+	if (c->refused) {
+		w->conns_refused++;
+		zes_log_debug("http", "connection_refused", "worker=%u open=%u "
+		    "limit=%u", w->id, w->nconns, w->conn_limit);
+		evhttp_connection_free(c->evcon);
+		server_conn_free(c);
+		return;
+	}
+	c->fd = (int)bufferevent_getfd(c->bev);
+	if (c->fd >= 0) {
+		if ((size_t)c->fd >= w->conn_by_fd_len) {
+			n = w->conn_by_fd_len ? w->conn_by_fd_len : 256;
+			while (n <= (size_t)c->fd)
+				n *= 2;
+			w->conn_by_fd = xrealloc(w->conn_by_fd,
+			    n * sizeof(*w->conn_by_fd));
+			memset(w->conn_by_fd + w->conn_by_fd_len, 0,
+			    (n - w->conn_by_fd_len) * sizeof(*w->conn_by_fd));
+			w->conn_by_fd_len = n;
+		}
+		w->conn_by_fd[c->fd] = c;
+	}
+	evhttp_connection_set_closecb(c->evcon, server_conn_close_cb, c);
+	c->input_cb = evbuffer_add_cb(bufferevent_get_input(c->bev),
+	    server_conn_input_cb, c);
+	server_conn_set_state(c, CONN_READING);
+}
+
+/* The connection's event: first its attachment, then its read deadline. */
+static void
+server_conn_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct zes_conn		*c = arg;
+	struct zes_worker	*w = c->w;
+
+	(void)fd;
+	(void)what;
+	if (c->state == CONN_ACCEPTED) {
+		server_conn_attach(c);
+		return;
+	}
+	if (c->state != CONN_READING)
+		return;
+	/*
+	 * The request did not arrive in time: cut the connection (frees c
+	 * through server_conn_close_cb).  There is no request to answer a
+	 * 408 on: evhttp has not finished reading one.
+	 */
+	w->conns_cut++;
+	zes_log_debug("http", "slow_request_cut", "worker=%u timeout_ms=%u",
+	    w->id, w->cfg->request_read_timeout_ms);
+	evhttp_connection_free(c->evcon);
+}
+
+/* evhttp closes the connection (on any path): forget it. */
+static void
+server_conn_close_cb(struct evhttp_connection *evcon, void *arg)
+{
+	evhttp_connection_set_closecb(evcon, NULL, NULL);
+	server_conn_free(arg);
+}
+
+/* Bytes arrived: on an idle connection, a request begins and its deadline runs. */
+static void
+server_conn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct zes_conn	*c = arg;
+
+	(void)buf;
+	if (info->n_added > 0 && c->state == CONN_IDLE)
+		server_conn_set_state(c, CONN_READING);
+}
+
+/* Move a connection to a state and arm or stop its deadline to match. */
+static void
+server_conn_set_state(struct zes_conn *c, enum conn_state state)
+{
+	unsigned	ms = c->w->cfg->request_read_timeout_ms;
+	struct timeval	tv;
+
+	c->state = state;
+	evtimer_del(c->ev);
+	if (state == CONN_READING && ms != 0) {
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+		evtimer_add(c->ev, &tv);
+	}
+}
+
+/* The accounting of the connection a request came on, or NULL (client gone). */
+static struct zes_conn *
+server_conn_of(struct zes_worker *w, struct evhttp_request *ev)
+{
+	struct evhttp_connection	*evcon;
+	struct zes_conn			*c;
+	evutil_socket_t			 fd;
+
+	if ((evcon = evhttp_request_get_connection(ev)) == NULL)
+		return NULL;
+	fd = bufferevent_getfd(evhttp_connection_get_bufferevent(evcon));
+	if (fd < 0 || (size_t)fd >= w->conn_by_fd_len)
+		return NULL;
+	c = w->conn_by_fd[fd];
+	return c != NULL && c->evcon == evcon ? c : NULL;
+}
+
+/*
+ * The token a request's client certificate maps to (tls_client_map).
+ * 0 and *who filled; -1 no verified certificate; -2 a certificate the map
+ * does not name; -3 it names a token that is unknown or revoked.
+ */
+static int
+server_cert_principal(struct zes_req *r, struct zes_conn *c,
+    struct zes_principal *who)
+{
+	struct zes_worker		*w = r->w;
+	struct evhttp_connection	*evcon;
+	SSL				*ssl = NULL;
+	uint8_t				 mine[ZES_TLS_FP_LEN];
+	const uint8_t			*fp = mine;
+	const char			*name;
+	int				 known;
+
+	if (w->tls == NULL || zes_tls_map_count(w->tls) == 0)
+		return -1;
+	if (c != NULL && c->fp_known != 0) {
+		/* A connection's certificate does not change: digest it once. */
+		if (c->fp_known < 0)
+			return -1;
+		fp = c->fp;
+	} else {
+		if ((evcon = evhttp_request_get_connection(r->ev)) != NULL)
+			ssl = bufferevent_openssl_get_ssl(
+			    evhttp_connection_get_bufferevent(evcon));
+		known = zes_tls_peer_fingerprint(ssl, mine) == 0 ? 1 : -1;
+		if (c != NULL) {
+			c->fp_known = known;
+			memcpy(c->fp, mine, sizeof(mine));
+		}
+		if (known < 0)
+			return -1;
+	}
+	if ((name = zes_tls_map_lookup(w->tls, fp)) == NULL)
+		return -2;
+	if (zes_tokens_lookup_name(w->tokens, name, who) != 0)
+		return -3;
+	return 0;
+}
+
+/*
+ * The request's rate limit: the token's read or write bucket (enforcement
+ * tokens: their own limit, on the read bucket).  0 when the request may
+ * go on; else the 429 was answered.
+ */
+static int
+server_rate_limit(struct zes_req *r)
+{
+	struct zes_rate_limit	 lim;
+	enum zes_rate_class	 cls;
+	unsigned		 rate, burst;
+	uint64_t		 wait_ns = 0;
+	char			 buf[32];
+
+	if (r->who.rate == NULL)
+		return 0;
+	cls = zes_rate_class_of(evhttp_request_get_command(r->ev), r->route->path);
+	if (r->who.role == ZES_ROLE_ENFORCEMENT) {
+		cls = ZES_RATE_READ;
+		rate = r->cfg->rate_enforcement_per_s;
+		burst = r->cfg->rate_enforcement_burst;
+	} else if (cls == ZES_RATE_READ) {
+		rate = r->cfg->rate_read_per_s;
+		burst = r->cfg->rate_read_burst;
+	} else {
+		rate = r->cfg->rate_write_per_s;
+		burst = r->cfg->rate_write_burst;
+	}
+	zes_rate_limit_make(&lim, rate, burst);
+	if (zes_rate_take_shared(&r->who.rate->tat[cls], r->start_ns, &lim,
+	    &wait_ns) == 0)
+		return 0;
+	snprintf(buf, sizeof(buf), "%lu", zes_rate_retry_after_s(wait_ns));
+	zes_req_header(r, "Retry-After", buf);
+	zes_http_problem(r, 429, "Too many requests",
+	    "this token may make %u %s a second, %u at once; try again in %s s",
+	    rate, r->who.role == ZES_ROLE_ENFORCEMENT ? "requests" :
+	    cls == ZES_RATE_READ ? "reads" : "writes", burst, buf);
+	return -1;
 }
 
 /* Is this a JSON media type (application/json or +json, any parameters)? */
@@ -208,10 +542,12 @@ server_request_cb(struct evhttp_request *ev, void *arg)
 {
 	struct zes_worker	*w = arg;
 	struct zes_req		*r;
+	struct zes_conn		*conn;
 	const struct evhttp_uri	*uri;
 	const char		*rawpath, *rawquery, *auth, *ct;
 	struct evbuffer		*in;
-	size_t			 len, dlen, limit;
+	struct evkeyval		*kv;
+	size_t			 len, dlen, limit, nheaders;
 	unsigned		 allow;
 	enum zes_match		 m;
 	char			 allowbuf[128];
@@ -227,6 +563,28 @@ server_request_cb(struct evhttp_request *ev, void *arg)
 	TAILQ_INIT(&r->query);
 	server_rid(r->rid, w->id, w->rid_next++, r->start_ns);
 	w->inflight++;
+	/* Read in full: from here the request's own deadline bounds it. */
+	if ((conn = server_conn_of(w, ev)) != NULL)
+		server_conn_set_state(conn, CONN_HANDLING);
+
+	/*
+	 * Limits of the request line and headers.  Their total size is
+	 * evhttp's (max_header_bytes); past it evhttp answers by itself.
+	 */
+	if ((len = strlen(evhttp_request_get_uri(ev))) > r->cfg->max_uri_bytes) {
+		zes_http_problem(r, 414, "URI too long", "the URI has %zu bytes; "
+		    "zesd takes at most %u", len, r->cfg->max_uri_bytes);
+		return;
+	}
+	nheaders = 0;
+	TAILQ_FOREACH(kv, evhttp_request_get_input_headers(ev), next)
+		nheaders++;
+	if (nheaders > r->cfg->max_header_count) {
+		zes_http_problem(r, 431, "Request header fields too large",
+		    "the request has %zu header fields; zesd takes at most %u",
+		    nheaders, r->cfg->max_header_count);
+		return;
+	}
 
 	uri = evhttp_request_get_evhttp_uri(ev);
 	rawpath = uri ? evhttp_uri_get_path(uri) : NULL;
@@ -276,25 +634,59 @@ server_request_cb(struct evhttp_request *ev, void *arg)
 	if (r->route->roles != ZES_ROLE_NONE) {
 		auth = evhttp_find_header(evhttp_request_get_input_headers(ev),
 		    "Authorization");
-		if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0) {
+		/*
+		 * Without an Authorization header, a client certificate that
+		 * tls_client_map names stands for its token.  With one, the
+		 * header decides alone: a bad token is 401 even then.
+		 */
+		if (auth == NULL && w->tls != NULL &&
+		    zes_tls_map_count(w->tls) > 0) {
+			if (w->tokens == NULL) {
+				zes_http_unavailable(r,
+				    "the token cache is not loaded yet");
+				return;
+			}
+			switch (server_cert_principal(r, conn, &r->who)) {
+			case 0:
+				break;
+			case -2:
+				zes_req_header(r, "WWW-Authenticate", "Bearer");
+				zes_http_problem(r, 401, "Unauthorized",
+				    "the client certificate is not mapped to a token");
+				return;
+			case -3:
+				zes_req_header(r, "WWW-Authenticate", "Bearer");
+				zes_http_problem(r, 401, "Unauthorized", "the token "
+				    "the client certificate maps to is unknown or revoked");
+				return;
+			default:
+				zes_req_header(r, "WWW-Authenticate", "Bearer");
+				zes_http_problem(r, 401, "Unauthorized", "a bearer "
+				    "token or a mapped client certificate is required");
+				return;
+			}
+		} else if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0) {
 			zes_req_header(r, "WWW-Authenticate", "Bearer");
 			zes_http_problem(r, 401, "Unauthorized",
 			    "a bearer token is required");
 			return;
-		}
-		if (w->tokens == NULL) {
-			zes_http_unavailable(r, "the token cache is not loaded yet");
-			return;
-		}
-		auth += 7;
-		while (*auth == ' ')
-			auth++;
-		if (zes_tokens_lookup(w->tokens, auth, strlen(auth), &r->who) != 0) {
-			zes_req_header(r, "WWW-Authenticate",
-			    "Bearer error=\"invalid_token\"");
-			zes_http_problem(r, 401, "Unauthorized",
-			    "the token is unknown or revoked");
-			return;
+		} else {
+			if (w->tokens == NULL) {
+				zes_http_unavailable(r,
+				    "the token cache is not loaded yet");
+				return;
+			}
+			auth += 7;
+			while (*auth == ' ')
+				auth++;
+			if (zes_tokens_lookup(w->tokens, auth, strlen(auth),
+			    &r->who) != 0) {
+				zes_req_header(r, "WWW-Authenticate",
+				    "Bearer error=\"invalid_token\"");
+				zes_http_problem(r, 401, "Unauthorized",
+				    "the token is unknown or revoked");
+				return;
+			}
 		}
 		if ((r->who.role & r->route->roles) == 0) {
 			zes_http_problem(r, 403, "Forbidden",
@@ -302,7 +694,11 @@ server_request_cb(struct evhttp_request *ev, void *arg)
 			    zes_role_name(r->who.role));
 			return;
 		}
+		if (server_rate_limit(r) != 0)
+			return;
 	}
+	/* Borrowed from the worker's token set: not for after an asynchronous gap. */
+	r->who.rate = NULL;
 
 	in = evhttp_request_get_input_buffer(ev);
 	len = evbuffer_get_length(in);
@@ -444,15 +840,71 @@ zes_req_error(struct zes_req *r, const char *field, const char *fmt, ...)
 	r->nerrors++;
 }
 
-/* A query parameter or NULL. */
+/*
+ * Bound a JSON text before parsing it: nesting depth and the number of
+ * items of any one array or object.  A scan of the bytes (strings
+ * skipped); the syntax is the parser's to check.  0, or -1 after adding
+ * the error to r.
+ */
+static int
+server_json_bounds(struct zes_req *r, const char *buf, size_t len)
+{
+	unsigned	commas[JSON_MAX_DEPTH + 1];
+	unsigned	depth = 0;
+	size_t		i;
+	int		in_string = 0;
+
+	for (i = 0; i < len; i++) {
+		if (in_string) {
+			if (buf[i] == '\\')
+				i++;
+			else if (buf[i] == '"')
+				in_string = 0;
+			continue;
+		}
+		switch (buf[i]) {
+		case '"':
+			in_string = 1;
+			break;
+		case '{':
+		case '[':
+			if (depth == JSON_MAX_DEPTH) {
+				zes_req_error(r, "", "the JSON nests deeper than "
+				    "%d levels", JSON_MAX_DEPTH);
+				return -1;
+			}
+			commas[++depth] = 0;
+			break;
+		case '}':
+		case ']':
+			if (depth > 0)
+				depth--;
+			break;
+		case ',':
+			if (depth > 0 && ++commas[depth] >= JSON_MAX_ITEMS) {
+				zes_req_error(r, "", "an array or object has more "
+				    "than %d items", JSON_MAX_ITEMS);
+				return -1;
+			}
+			break;
+		}
+	}
+	return 0;
+}
+
+/* Decode the raw body the strict way, within the bounds above. */
 int
 zes_req_decode(struct zes_req *r)
 {
-	if (r->body == NULL && r->raw != NULL)
+	if (r->body == NULL && r->raw != NULL) {
+		if (server_json_bounds(r, r->raw, r->rawlen) != 0)
+			return -1;
 		r->body = zes_json_decode(r, r->raw, r->rawlen);
+	}
 	return r->body != NULL ? 0 : -1;
 }
 
+/* A query parameter or NULL. */
 const char *
 zes_req_query(struct zes_req *r, const char *name)
 {
@@ -524,6 +976,7 @@ server_send(struct zes_req *r, int status, const char *ctype,
 {
 	struct evkeyvalq	*out = evhttp_request_get_output_headers(r->ev);
 	struct zes_worker	*w = r->w;
+	struct zes_conn		*conn;
 	const char		*origin;
 	double			 secs;
 
@@ -549,8 +1002,18 @@ server_send(struct zes_req *r, int status, const char *ctype,
 	}
 	if (status == 503 && evhttp_find_header(out, "Retry-After") == NULL)
 		evhttp_add_header(out, "Retry-After", RETRY_AFTER_S);
+	if (w->tls != NULL)
+		evhttp_add_header(out, "Strict-Transport-Security", ZES_TLS_HSTS);
 	if (w->stopping)
 		evhttp_add_header(out, "Connection", "close");
+	/*
+	 * The connection waits for its next request, or reads one already
+	 * there (pipelined): then that one's deadline runs from now.  Before
+	 * the reply: evhttp may free the request (and its link) in it.
+	 */
+	if ((conn = server_conn_of(w, r->ev)) != NULL)
+		server_conn_set_state(conn, evbuffer_get_length(
+		    bufferevent_get_input(conn->bev)) > 0 ? CONN_READING : CONN_IDLE);
 
 	evhttp_send_reply(r->ev, status, server_reason(status), body);
 
@@ -680,11 +1143,15 @@ zes_http_internal(struct zes_req *r, const char *why)
 	    "the server failed; the request id identifies the log line", NULL);
 }
 
-/* A store job failed: 503 when the database is away or slow, 500 otherwise. */
+/*
+ * A store job failed: 503 when the database is away, slow or out of
+ * resources (SQLSTATE class 53: disk full, out of memory, too many
+ * connections; logged as an error, an operator must act), 500 otherwise.
+ */
 void
 zes_http_store_failed(struct zes_req *r, const struct zes_store_result *res)
 {
-	char	why[300];
+	char	why[300], q[300];
 
 	switch (res->status) {
 	case ZES_STORE_UNAVAILABLE:
@@ -694,6 +1161,16 @@ zes_http_store_failed(struct zes_req *r, const struct zes_store_result *res)
 		zes_http_unavailable(r, "the database did not answer in time");
 		break;
 	default:
+		if (strncmp(res->sqlstate, "53", 2) == 0) {
+			zes_log_event(ZES_LOG_ERROR, "http", r->rid,
+			    "db_out_of_resources", "route=%s sqlstate=%s why=%s",
+			    r->route ? r->route->path : "-", res->sqlstate,
+			    zes_log_quote(q, sizeof(q), res->message != NULL ?
+			    res->message : "", 200));
+			zes_http_unavailable(r, "the database is out of resources"
+			    " (disk, memory or connections); retry later");
+			break;
+		}
 		snprintf(why, sizeof(why), "database error %s: %s",
 		    res->sqlstate, res->message);
 		zes_http_internal(r, why);

@@ -1,13 +1,16 @@
 /*
  * Bearer-token authentication: an immutable, reference-counted set of the
  * tokens not revoked (hashes only), built from the database by the main
- * thread and handed to the workers, who look tokens up without locks.
+ * thread and handed to the workers, who look tokens up without locks.  The
+ * one mutable part is each token's rate-limit buckets (atomics), carried
+ * over from set to set, so that a rebuilt set does not refill them.
  */
 #ifndef ZES_AUTH_H
 #define ZES_AUTH_H
 
 #include <libpq-fe.h>
 #include "zes/common.h"
+#include "zes/ratelimit.h"
 #include "zes/token.h"
 
 struct zes_principal {
@@ -15,6 +18,12 @@ struct zes_principal {
 	char		 name[104];			/* token name, for the audit trail */
 	enum zes_role	 role;
 	char		 municipality[ZES_MUNICIPALITY_LEN + 1];	/* "" when none */
+	/*
+	 * The token's rate-limit buckets, borrowed from the token set of the
+	 * lookup: valid only while that set is held (the worker's current
+	 * one, during the request's first, synchronous steps); NULL when none.
+	 */
+	struct zes_rate_state	*rate;
 };
 
 struct zes_tokens;
@@ -32,5 +41,19 @@ size_t			 zes_tokens_count(const struct zes_tokens *);
 /* Look a presented token up; 0 and *who filled when known, -1 otherwise. */
 int			 zes_tokens_lookup(const struct zes_tokens *, const char *token,
 			    size_t len, struct zes_principal *who);
+/*
+ * Look a token up by its name (a client certificate maps to one, see
+ * daemon/http/tls.c); 0 and *who filled when a token of that name is in the
+ * set (not revoked), -1 otherwise.
+ */
+int			 zes_tokens_lookup_name(const struct zes_tokens *, const char *name,
+			    struct zes_principal *who);
+/*
+ * Copy the rate-limit buckets of every token of `from` that is also in `to`
+ * (same hash), so that publishing a rebuilt set keeps what each token used.
+ * Requests that still run on `from` meanwhile are not carried: a few at most.
+ */
+void			 zes_tokens_carry_rates(struct zes_tokens *to,
+			    const struct zes_tokens *from);
 
 #endif

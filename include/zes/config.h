@@ -27,6 +27,8 @@ struct zes_config {
 	char			*tls_cert;
 	char			*tls_key;
 	char			*tls_client_ca;
+	char			*tls_client_verify;	/* "optional" or "required" */
+	char			*tls_client_map;	/* fingerprint -> token name file ("" none) */
 	char			*signing_key;
 	char			*cors_origins;		/* comma-separated exact origins */
 	unsigned		 max_body_bytes;
@@ -40,7 +42,18 @@ struct zes_config {
 	unsigned		 token_refresh_ms;	/* how often the token cache looks for changes */
 	unsigned		 index_poll_ms;
 	unsigned		 index_max_overlay;
+	unsigned		 audit_link_ms;		/* how often audit entries are linked */
 	char			*port_file;		/* where to write the bound port ("" none) */
+	unsigned		 max_uri_bytes;		/* longer request URIs: 414 */
+	unsigned		 max_header_count;	/* more header fields: 431 */
+	unsigned		 request_read_timeout_ms;	/* one request, first byte to last; 0: none */
+	unsigned		 max_connections_per_worker;	/* 0: from RLIMIT_NOFILE */
+	unsigned		 rate_read_per_s;	/* per token; 0: no limit */
+	unsigned		 rate_read_burst;
+	unsigned		 rate_write_per_s;
+	unsigned		 rate_write_burst;
+	unsigned		 rate_enforcement_per_s;	/* enforcement tokens, every request */
+	unsigned		 rate_enforcement_burst;
 	enum zes_log_level	 log_level;
 	enum zes_log_format	 log_format;
 };
@@ -57,7 +70,7 @@ void			 zes_config_free(struct zes_config *);
 struct zes_config	*zes_config_ref(struct zes_config *);
 void			 zes_config_unref(struct zes_config *);
 
-/* 1 when key `name` may change without a restart (log_level, log_format, cors_origins). */
+/* 1 when key `name` may change without a restart (log_level, log_format, cors_origins, limits). */
 int			 zes_config_reloadable(const char *name);
 
 /* Print every key, its default and its meaning (for --help), secrets never. */

@@ -27,6 +27,8 @@ struct evhttp_bound_socket;
 struct zes_server;
 struct zes_builder;
 struct zes_signer;
+struct zes_tls;
+struct zes_conn;
 
 #define ZES_RELOAD_ASKS_MAX	16	/* reload requests waiting for the main thread, at most */
 #define ZES_RELOAD_RING		16	/* recent reload outcomes kept for the requests that asked */
@@ -87,6 +89,21 @@ struct zes_worker {
 	uint64_t			 did_next;
 	struct zes_reload_waits		 reload_waits;	/* requests waiting for their reload */
 	uint64_t			 reload_seen;	/* srv->reload_last when last looked at */
+	/*
+	 * Connections (daemon/http/server.c): evhttp 2.1 has no cap and no
+	 * whole-request deadline, so the worker counts the connections it
+	 * accepts and cuts those that take too long to send a request.
+	 */
+	struct zes_tls			*tls;		/* current (reference held); NULL: plain HTTP */
+	unsigned			 nconns;	/* accepted and not yet closed */
+	unsigned			 conn_limit;	/* more are closed at once */
+	struct zes_conn			**conn_by_fd;	/* open connections by socket */
+	size_t				 conn_by_fd_len;
+	uint64_t			 conns_refused;	/* closed for the limit, since start */
+	uint64_t			 conns_cut;	/* cut by request_read_timeout_ms, since start */
+	uint64_t			 conns_refused_logged;	/* as of the last warning */
+	uint64_t			 conns_cut_logged;
+	struct timeval			 conns_logged_at;	/* warnings at most every 10 s */
 };
 
 /* What the main thread owns and publishes. */
@@ -98,6 +115,7 @@ struct zes_server {
 	struct zes_index	*index;		/* latest access index (reference held) or NULL */
 	struct zes_builder	*builder;	/* keeps the index current */
 	struct zes_signer	*signer;	/* signs access decisions, or NULL */
+	struct zes_tls		*tls;		/* latest TLS context (reference held), NULL: plain HTTP */
 	atomic_int		 stopping;	/* SIGTERM received */
 	struct zes_store	*store;		/* the main thread's own connection (token cache) */
 	atomic_uint		 main_db_connected;
@@ -134,9 +152,18 @@ void	zes_workers_notify(struct zes_server *);
 /* Join and free the workers (after stopping was published). */
 void	zes_workers_join(struct zes_server *);
 
-/* Publish a new config / token set (takes over the caller's reference) and notify. */
+/*
+ * Publish a new config / token set (takes over the caller's reference) and
+ * notify.  A token set takes over the rate-limit buckets of the one it replaces.
+ */
 void	zes_server_publish_config(struct zes_server *, struct zes_config *);
 void	zes_server_publish_tokens(struct zes_server *, struct zes_tokens *);
+/*
+ * Main, at SIGHUP: when TLS is on and any of its files changed, build a new
+ * context and publish it (new connections use it, open ones keep theirs);
+ * when that fails, log why and keep the context in use.
+ */
+void	zes_server_reload_tls(struct zes_server *);
 /* Publish rules / an index snapshot (a new reference is taken; the caller keeps its own). */
 void	zes_server_publish_rules(struct zes_server *, struct zes_rules *);
 void	zes_server_publish_index(struct zes_server *, struct zes_index *);

@@ -695,6 +695,24 @@ test_tls_pair(void **state)
 	assert_int_equal(unsetenv("ZES_TLS_KEY"), 0);
 
 	cfg = load_ok("tls_cert = /c.pem\ntls_key = /k.pem\n");
+	assert_string_equal(cfg->tls_client_verify, "optional");
+	zes_config_free(cfg);
+
+	/* Client certificates come with TLS, a map with the CA that signs them. */
+	err = load_fail("tls_client_ca = /ca.pem\n");
+	assert_mentions(err, "tls_client_ca", "tls_cert", NULL);
+	free(err);
+	err = load_fail("tls_cert = /c.pem\ntls_key = /k.pem\ntls_client_map = /m\n");
+	assert_mentions(err, "tls_client_map", "tls_client_ca", NULL);
+	free(err);
+	err = load_fail("tls_cert = /c.pem\ntls_key = /k.pem\ntls_client_ca = /ca.pem\n"
+	    "tls_client_verify = sometimes\n");
+	assert_mentions(err, "tls_client_verify", "sometimes", "optional or required", NULL);
+	free(err);
+	cfg = load_ok("tls_cert = /c.pem\ntls_key = /k.pem\ntls_client_ca = /ca.pem\n"
+	    "tls_client_verify = required\ntls_client_map = /m\n");
+	assert_string_equal(cfg->tls_client_verify, "required");
+	assert_string_equal(cfg->tls_client_map, "/m");
 	zes_config_free(cfg);
 }
 
@@ -708,7 +726,12 @@ test_usage(void **state)
 		"max_body_bytes", "log_level", "log_format", "max_header_bytes",
 		"read_timeout_ms", "request_timeout_ms", "statement_timeout_ms",
 		"shutdown_timeout_ms", "db_connect_timeout_ms", "db_queue_max",
-		"token_refresh_ms", "index_poll_ms", "index_max_overlay", "port_file",
+		"token_refresh_ms", "index_poll_ms", "index_max_overlay", "audit_link_ms",
+		"port_file", "tls_client_verify", "tls_client_map", "max_uri_bytes",
+		"max_header_count", "request_read_timeout_ms",
+		"max_connections_per_worker", "rate_read_per_s", "rate_read_burst",
+		"rate_write_per_s", "rate_write_burst", "rate_enforcement_per_s",
+		"rate_enforcement_burst",
 	};
 	char	*text = NULL;
 	size_t	 len = 0, i, lines = 0;
@@ -746,6 +769,9 @@ test_reloadable(void **state)
 		{ "log_level", 1 }, { "log_format", 1 }, { "cors_origins", 1 },
 		{ "listen", 0 }, { "threads", 0 }, { "database_url", 0 },
 		{ "tls_cert", 0 }, { "max_body_bytes", 0 }, { "port_file", 0 },
+		{ "tls_client_map", 0 }, { "max_connections_per_worker", 0 },
+		{ "rate_read_per_s", 1 }, { "rate_enforcement_burst", 1 },
+		{ "max_uri_bytes", 1 }, { "request_read_timeout_ms", 1 },
 		{ "no_such_key", 0 }, { "", 0 }, { "LOG_LEVEL", 0 },
 	};
 	size_t	i;
@@ -784,7 +810,14 @@ test_restart_needed(void **state)
 		  "db_connect_timeout_ms = 101\ndb_queue_max = 1\ntoken_refresh_ms = 51\n",
 		  "read_timeout_ms,request_timeout_ms,statement_timeout_ms,"
 		  "shutdown_timeout_ms,db_connect_timeout_ms,db_queue_max,token_refresh_ms" },
-		{ "rules_dir = /r\ntls_client_ca = /ca\n", "rules_dir,tls_client_ca" },
+		{ "rules_dir = /r\ntls_cert = /c\ntls_key = /k\ntls_client_ca = /ca\n",
+		  "rules_dir,tls_cert,tls_key,tls_client_ca" },
+		{ "tls_cert = /c\ntls_key = /k\ntls_client_ca = /ca\n"
+		  "tls_client_verify = required\ntls_client_map = /m\n",
+		  "tls_cert,tls_key,tls_client_ca,tls_client_verify,tls_client_map" },
+		{ "rate_read_per_s = 1\nrate_write_burst = 2\nmax_uri_bytes = 300\n"
+		  "max_header_count = 9\nrequest_read_timeout_ms = 0\n", NULL },
+		{ "max_connections_per_worker = 10\n", "max_connections_per_worker" },
 	};
 	struct zes_config	*a, *b;
 	char			*got;
