@@ -1,7 +1,8 @@
 /*
  * zesd process lifecycle, in this order and nowhere else: arguments, config,
- * logging, routes, workers, signals, the token cache, rules reloads (SIGHUP
- * and POST /v1/rule-set-reloads) with their audit entries, shutdown.
+ * logging, routes, workers, signals, the token cache, readiness (sd_notify
+ * for systemd's Type=notify), rules reloads (SIGHUP and POST
+ * /v1/rule-set-reloads) with their audit entries, shutdown.
  */
 
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/queue.h>
@@ -19,11 +21,14 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <jansson.h>
+#include <systemd/sd-daemon.h>
 
+#include "zes/auditlink.h"
 #include "zes/auth.h"
 #include "zes/builder.h"
 #include "zes/rulesdir.h"
 #include "zes/signing.h"
+#include "zes/tls.h"
 #include "zes/config.h"
 #include "zes/log.h"
 #include "zes/router.h"
@@ -34,6 +39,9 @@
 
 #define MAIN_AUDIT_MAX		64	/* reload audit entries waiting, at most */
 #define MAIN_AUDIT_RETRY_MS	1000	/* after the database was unavailable */
+#define MAIN_READY_POLL_MS	50	/* until ready: look whether every worker is */
+#define MAIN_READY_BACKOFF	20	/* polls skipped after a failed schema query */
+#define MAIN_LINK_LAST_MS	5000	/* stopping: the last audit link, at most */
 
 /*
  * The audit entry of a rules reload, waiting for the main thread's store:
@@ -63,6 +71,12 @@ struct main_state {
 	struct event		*audit_timer;		/* retry while the database is away */
 	int			 audit_warned;
 	struct event		*stop_timer;		/* stopping: the last wait for audits */
+	struct event		*ready_timer;		/* until READY=1 was sent */
+	struct zes_store_job	*ready_job;		/* the schema query of readiness */
+	unsigned		 ready_skip;		/* polls to skip before asking again */
+	int			 ready;			/* READY=1 sent: serving */
+	struct zes_auditlink	*link;			/* links audit entries into the chain */
+	int			 notify_warned;
 };
 
 static void	main_usage(FILE *);
@@ -82,6 +96,10 @@ static void	main_audit_timer_cb(evutil_socket_t, short, void *);
 static void	main_stop_when_written(struct main_state *);
 static void	main_libevent_log_cb(int, const char *);
 static void	main_write_port_file(struct main_state *);
+static void	main_notify(struct main_state *, const char *);
+static int	main_workers_ready(struct main_state *);
+static void	main_ready_timer_cb(evutil_socket_t, short, void *);
+static void	main_ready_done_cb(const struct zes_store_result *, void *);
 
 /* Print usage and the configuration keys. */
 static void
@@ -108,6 +126,90 @@ main_libevent_log_cb(int severity, const char *msg)
 	    zes_log_quote(q, sizeof(q), msg, 500));
 }
 
+/*
+ * Tell systemd (Type=notify) about a state change: sd_notify(3) does
+ * nothing when NOTIFY_SOCKET is unset, as outside systemd.  A failure to
+ * send is logged once and otherwise ignored: serving matters more.
+ */
+static void
+main_notify(struct main_state *m, const char *state)
+{
+	char	q[300];
+	int	rc;
+
+	if ((rc = sd_notify(0, state)) >= 0 || m->notify_warned)
+		return;
+	m->notify_warned = 1;
+	zes_log_warn("main", "sd_notify_failed", "error=%s state=%s",
+	    strerror(-rc), zes_log_quote(q, sizeof(q), state, 200));
+}
+
+/*
+ * Would every worker's /readyz pass, but for its schema query?  The token
+ * set and the access index reached each worker (a worker swaps them under
+ * srv->lock) and each worker's database connection is up.
+ */
+static int
+main_workers_ready(struct main_state *m)
+{
+	struct zes_server	*srv = &m->srv;
+	unsigned		 i;
+	int			 ready;
+
+	pthread_mutex_lock(&srv->lock);
+	ready = srv->tokens != NULL && srv->index != NULL;
+	for (i = 0; ready && i < srv->nworkers; i++)
+		ready = srv->workers[i].tokens != NULL &&
+		    srv->workers[i].index != NULL &&
+		    atomic_load(&srv->workers[i].db_connected) != 0;
+	pthread_mutex_unlock(&srv->lock);
+	return ready;
+}
+
+/*
+ * Until ready, every MAIN_READY_POLL_MS: once every worker holds the token
+ * set and the index, ask the database /readyz's schema question.
+ */
+static void
+main_ready_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	static const char	 sql[] = "SELECT max(version) FROM schema_migrations";
+	struct main_state	*m = arg;
+
+	(void)fd;
+	(void)what;
+	if (m->ready || m->ready_job != NULL || atomic_load(&m->srv.stopping))
+		return;
+	if (m->ready_skip > 0) {
+		m->ready_skip--;
+		return;
+	}
+	if (!zes_store_connected(m->srv.store) || !main_workers_ready(m))
+		return;
+	m->ready_job = zes_store_query(m->srv.store, sql, 0, NULL,
+	    main_ready_done_cb, m);
+}
+
+/* The schema question was answered: with a schema, zesd is ready (READY=1). */
+static void
+main_ready_done_cb(const struct zes_store_result *res, void *arg)
+{
+	struct main_state	*m = arg;
+
+	m->ready_job = NULL;
+	if (res->status != ZES_STORE_OK || PQgetisnull(res->res[0], 0, 0)) {
+		m->ready_skip = MAIN_READY_BACKOFF;	/* no migrations yet: not so often */
+		return;
+	}
+	if (atomic_load(&m->srv.stopping) || !main_workers_ready(m))
+		return;
+	m->ready = 1;
+	evtimer_del(m->ready_timer);
+	zes_log_info("main", "ready", "schema_version=%s",
+	    PQgetvalue(res->res[0], 0, 0));
+	main_notify(m, "READY=1\nSTATUS=serving");
+}
+
 /* SIGTERM / SIGINT: stop accepting, let requests in flight finish, exit 0. */
 static void
 main_stop_cb(evutil_socket_t sig, short what, void *arg)
@@ -118,6 +220,7 @@ main_stop_cb(evutil_socket_t sig, short what, void *arg)
 	if (atomic_exchange(&m->srv.stopping, 1))
 		return;
 	zes_log_info("main", "stopping", "signal=%d", (int)sig);
+	main_notify(m, "STOPPING=1\nSTATUS=stopping: finishing requests in flight");
 	zes_workers_notify(&m->srv);
 	main_stop_when_written(m);
 }
@@ -155,22 +258,38 @@ main_stop_when_written(struct main_state *m)
 	}
 }
 
-/* SIGHUP: read the configuration again and publish what can change live. */
+/*
+ * SIGHUP: read the configuration again and publish what can change live.
+ * Once ready, systemd hears RELOADING=1 (with the monotonic time it wants
+ * to match the reload to its request) and READY=1 when done, failed or not:
+ * zesd serves on with what it had.
+ */
 static void
 main_hup_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct main_state	*m = arg;
 	struct zes_config	*fresh, *next;
-	char			*err = NULL, *restart, q[600];
+	struct timespec		 ts;
+	char			*err = NULL, *restart, q[600], state[96];
 
 	(void)sig;
 	(void)what;
+	if (m->ready) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		snprintf(state, sizeof(state), "RELOADING=1\nMONOTONIC_USEC=%llu",
+		    (unsigned long long)ts.tv_sec * 1000000ULL +
+		    (unsigned long long)ts.tv_nsec / 1000ULL);
+		main_notify(m, state);
+	}
 	zes_log_info("main", "reload", "config=%s",
 	    zes_log_quote(q, sizeof(q), m->config_path ? m->config_path : "-", 400));
 	if ((fresh = zes_config_load(m->config_path, &err)) == NULL) {
 		zes_log_error("main", "reload_failed", "error=%s",
 		    zes_log_quote(q, sizeof(q), err, 500));
 		free(err);
+		if (m->ready)
+			main_notify(m, "READY=1\nSTATUS=serving; the last reload "
+			    "failed: the configuration has errors");
 		return;
 	}
 	if ((restart = zes_config_restart_needed(m->srv.cfg, fresh)) != NULL) {
@@ -183,8 +302,11 @@ main_hup_cb(evutil_socket_t sig, short what, void *arg)
 	zes_log_set_level(next->log_level);
 	zes_log_set_format(next->log_format);
 	zes_server_publish_config(&m->srv, next);
+	zes_server_reload_tls(&m->srv);
 	main_reload_rules(m, 0, "zesd", "SIGHUP");
 	zes_log_info("main", "reloaded", "log_level=%d", (int)next->log_level);
+	if (m->ready)
+		main_notify(m, "READY=1\nSTATUS=serving");
 }
 
 /*
@@ -384,7 +506,7 @@ main_audit_done_cb(const struct zes_store_result *res, void *arg)
 	m->audit_job = NULL;
 	switch (res->status) {
 	case ZES_STORE_OK:
-		zes_log_info("main", "reload_audited", "seq=%s",
+		zes_log_info("main", "reload_audited", "id=%s",
 		    PQgetvalue(res->res[0], 0, 0));
 		m->audit_warned = 0;
 		main_audit_pop(m);
@@ -597,8 +719,9 @@ main(int argc, char *argv[])
 	    (m.srv.signer = zes_signer_load(m.srv.cfg->signing_key,
 	    zes_workers_count(m.srv.cfg), &err)) == NULL)
 		zes_fatal("%s", err);
-	if (m.srv.cfg->tls_cert[0] != '\0')
-		zes_fatal("tls_cert: TLS is not available in this version of zesd");
+	if (m.srv.cfg->tls_cert[0] != '\0' &&
+	    (m.srv.tls = zes_tls_load(m.srv.cfg, &err)) == NULL)
+		zes_fatal("%s", err);
 
 	main_check_conninfo(m.srv.cfg->database_url);
 	signal(SIGPIPE, SIG_IGN);
@@ -633,6 +756,8 @@ main(int argc, char *argv[])
 	opts.backoff_min_ms = 100;
 	opts.backoff_max_ms = 2000;
 	m.srv.store = zes_store_new(m.base, &opts, main_store_state_cb, &m);
+	m.link = zes_auditlink_start(m.base, m.srv.store,
+	    m.srv.cfg->audit_link_ms);
 
 	m.sigterm = evsignal_new(m.base, SIGTERM, main_stop_cb, &m);
 	m.sigint = evsignal_new(m.base, SIGINT, main_stop_cb, &m);
@@ -644,6 +769,12 @@ main(int argc, char *argv[])
 	tv.tv_sec = m.srv.cfg->token_refresh_ms / 1000;
 	tv.tv_usec = (m.srv.cfg->token_refresh_ms % 1000) * 1000;
 	evtimer_add(m.token_timer, &tv);
+	m.ready_timer = event_new(m.base, -1, EV_PERSIST, main_ready_timer_cb, &m);
+	tv.tv_sec = MAIN_READY_POLL_MS / 1000;
+	tv.tv_usec = (MAIN_READY_POLL_MS % 1000) * 1000;
+	evtimer_add(m.ready_timer, &tv);
+	main_notify(&m, "STATUS=starting: waiting for the database, the token "
+	    "cache and the access index");
 
 	memset(&bopts, 0, sizeof(bopts));
 	bopts.conninfo = m.srv.cfg->database_url;
@@ -674,12 +805,26 @@ main(int argc, char *argv[])
 	zes_workers_join(&m.srv);
 	if (m.token_job != NULL)
 		zes_store_abandon(m.token_job);
+	if (m.ready_job != NULL)
+		zes_store_abandon(m.ready_job);
+	/*
+	 * The workers' last transactions have ended: link their audit
+	 * entries, on this loop again with nothing else left to fire.
+	 */
+	evsignal_del(m.sighup);
+	evtimer_del(m.token_timer);
+	evtimer_del(m.ready_timer);
+	evtimer_del(m.audit_timer);
+	if (m.stop_timer != NULL)
+		evtimer_del(m.stop_timer);
+	zes_auditlink_stop(m.link, MAIN_LINK_LAST_MS);
 	zes_store_free(m.srv.store);
 	event_free(m.sigterm);
 	event_free(m.sigint);
 	event_free(m.sighup);
 	event_free(m.token_timer);
 	event_free(m.audit_timer);
+	event_free(m.ready_timer);
 	if (m.stop_timer != NULL)
 		event_free(m.stop_timer);
 	event_free(m.srv.reload_ev);
@@ -688,6 +833,7 @@ main(int argc, char *argv[])
 	zes_tokens_unref(m.srv.tokens);
 	zes_index_unref(m.srv.index);
 	zes_signer_free(m.srv.signer);
+	zes_tls_unref(m.srv.tls);
 	zes_rules_unref(m.srv.rules);
 	zes_config_unref(m.srv.cfg);
 	free(m.token_version);

@@ -3,7 +3,7 @@
 # (nothing at all when everything is there: fast, and fine offline).
 
 ZES_BUILD_PKGS=(build-essential cmake pkg-config libevent-dev libpq-dev libssl-dev
-	libjansson-dev libcmocka-dev postgresql postgresql-client curl)
+	libjansson-dev libcmocka-dev libsystemd-dev postgresql postgresql-client curl)
 
 # install_missing LOGDIR PKG...: apt-get install the packages not installed yet.
 install_missing() {

@@ -16,16 +16,27 @@ say() { echo "test.sh: $*" >&2; }
 
 # Install what is missing (scripts/packages.sh).
 . "$ROOT/scripts/packages.sh"
-PKGS=("${ZES_BUILD_PKGS[@]}" python3-pytest python3-jsonschema tzdata)
+PKGS=("${ZES_BUILD_PKGS[@]}" python3-pytest python3-jsonschema tzdata clang libclang-rt-dev
+	systemd groff-base chromium chromium-driver python3-selenium prometheus)
 command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
 install_missing "$BUILD/log" "${PKGS[@]}"
 
-cmake -S "$ROOT" -B "$BUILD" -DZES_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake -S "$ROOT" -B "$BUILD" -DZES_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
+	-DZES_FUZZ_BUILD="$BUILD/fuzz" >/dev/null
 cmake --build "$BUILD" -j2
 # The optimised build of the run command: gcc warns of more at -O2, and
 # -Werror makes a warning there a broken README command.
 cmake -S "$ROOT" -B "$BUILD/release" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZES_TESTS=OFF >/dev/null
 cmake --build "$BUILD/release" -j2 >/dev/null
+# The libFuzzer harnesses (tests/fuzz/README.md), built with clang; ctest
+# runs each briefly (label fuzz).  A failed build shows there, as failed
+# fuzz tests, rather than stopping the other tests.
+mkdir -p "$BUILD/log"
+if ! CC=clang cmake -S "$ROOT" -B "$BUILD/fuzz" -DZES_FUZZ=ON -DZES_TESTS=OFF \
+	-DZES_WERROR=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$BUILD/log/fuzz-build.log" 2>&1 ||
+	! cmake --build "$BUILD/fuzz" -j2 --target zes_fuzz >>"$BUILD/log/fuzz-build.log" 2>&1; then
+	say "the fuzzing build failed; see $BUILD/log/fuzz-build.log"
+fi
 
 # Pre-install Spectral (the lint itself is a ctest test).
 mkdir -p "$BUILD/log"

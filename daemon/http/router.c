@@ -24,12 +24,13 @@ static const struct zes_route *const router_tables[] = {
 	zes_routes_access,
 	zes_routes_reference,
 	zes_routes_signing,
-	zes_routes_exemptions,
-	zes_routes_rulesets,
 	zes_routes_applications,
 	zes_routes_statistics,
+	zes_routes_exemptions,
+	zes_routes_rulesets,
 	zes_routes_recognitions,
 	zes_routes_comparisons,
+	zes_routes_admin,
 };
 
 static const struct {

@@ -9,11 +9,12 @@ extern const struct zes_route zes_routes_audit[];
 extern const struct zes_route zes_routes_access[];
 extern const struct zes_route zes_routes_reference[];
 extern const struct zes_route zes_routes_signing[];
-extern const struct zes_route zes_routes_exemptions[];
-extern const struct zes_route zes_routes_rulesets[];
 extern const struct zes_route zes_routes_applications[];
 extern const struct zes_route zes_routes_statistics[];
+extern const struct zes_route zes_routes_exemptions[];
+extern const struct zes_route zes_routes_rulesets[];
 extern const struct zes_route zes_routes_recognitions[];
 extern const struct zes_route zes_routes_comparisons[];
+extern const struct zes_route zes_routes_admin[];
 
 #endif

@@ -238,6 +238,8 @@ start_zesd() {
 		echo "database_url = $DBURL"
 		echo "threads = 2"
 		echo "log_level = warn"
+		# One token drives the whole benchmark: no per-token rate limits.
+		echo "rate_read_per_s = 0"; echo "rate_write_per_s = 0"; echo "rate_enforcement_per_s = 0"
 		echo "rules_dir = $ROOT/rules"
 		[ "${2:-}" = signing ] && echo "signing_key = $KEY"
 	} >"$conf"

@@ -163,6 +163,8 @@ CONF=$B/zesd.conf
 	echo "database_url = $DBURL"
 	echo "threads = $THREADS"
 	echo "log_level = warn"
+	# One token drives the whole benchmark: no per-token rate limits.
+	echo "rate_read_per_s = 0"; echo "rate_write_per_s = 0"; echo "rate_enforcement_per_s = 0"
 	echo "rules_dir = $ROOT/rules"
 } >"$CONF"
 rm -f "$B/zesd.port"

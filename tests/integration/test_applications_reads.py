@@ -319,9 +319,13 @@ def in_review(world, municipality=ROTTERDAM, type_="hardship_clause"):
 
 
 def audit_for(world, object_):
-    r = post(world, "/v1/audit-entries/_search", {"object": object_}, role="auditor")
-    assert r.status == 200, r.body
-    return r.json()["items"]
+    """The object's audit entries, waiting (bounded) for at least one to be
+    linked into the chain: zesd links within audit_link_ms."""
+    def found():
+        r = post(world, "/v1/audit-entries/_search", {"object": object_}, role="auditor")
+        assert r.status == 200, r.body
+        return r.json()["items"]
+    return wait_for(found, 2.0, what=f"an audit entry of {object_} linked")
 
 
 def test_rejection_by_the_assessor_of_the_municipality(world):
@@ -439,7 +443,9 @@ def test_database_away_is_503_with_retry_after(env, private_cluster, zesd_factor
     private_cluster.start()
     # Each worker has its own connection and reconnects on its own backoff:
     # /readyz answered by one worker does not mean the other is back yet.
-    wait_for(lambda: z.request("GET", "/v1/applications", headers=auth(desk)).status == 200,
+    # Eight answers in a row: new connections spread over both workers.
+    wait_for(lambda: all(z.request("GET", "/v1/applications", headers=auth(desk)).status == 200
+                         for _ in range(8)),
              5, interval=0.1, what="GET /v1/applications 200 within 5 s of the database's return")
     r = z.request("GET", "/v1/applications", headers=auth(desk))
     assert r.status == 200 and r.json() == {"items": [], "nextCursor": None}

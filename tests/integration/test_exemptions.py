@@ -254,9 +254,12 @@ def test_revocation_reaches_access_checks_and_the_audit(world):
              what="the revocation in the access index")
     assert time.monotonic() - t0 < 1.0
     assert get(world, f"/v1/exemptions/{exid}").json()["status"] == "revoked"
-    # The audit entry committed with it, naming the assessor's token, without the plate.
-    rows = db.psql("SELECT actor || '|' || action || '|' || object || '|' || detail::text"
-                   f" FROM audit_entries WHERE seq > {before} ORDER BY seq").splitlines()
+    # The audit entry committed with it, naming the assessor's token, without the plate
+    # (once zesd linked it into the chain, within audit_link_ms).
+    rows = wait_for(lambda: db.psql("SELECT actor || '|' || action || '|' || object || '|' || "
+                                    f"detail::text FROM audit_entries WHERE seq > {before} "
+                                    "ORDER BY seq").splitlines(), 2.0,
+                    what="the revocation's audit entry linked")
     assert len(rows) == 1, rows
     actor, action, obj, detail = rows[0].split("|", 3)
     assert (actor, action, obj) == (world["name"]["rotterdam"], "exemption.revoke",

@@ -96,8 +96,13 @@ def listed(world, who="desk"):
 
 
 def reload_entries(db):
+    # Every reload entry committed so far, once linked into the chain (zesd
+    # links within audit_link_ms): before then it has no seq.
+    wait_for(lambda: db.psql("SELECT count(*) FROM audit_entries WHERE action = 'rule-set.reload'"
+                             " AND seq IS NULL") == "0", 2.0, what="the reload entries linked")
     rows = db.psql("SELECT seq || '|' || actor || '|' || object || '|' || detail::text"
-                   " FROM audit_entries WHERE action = 'rule-set.reload' ORDER BY seq")
+                   " FROM audit_entries WHERE action = 'rule-set.reload' AND seq IS NOT NULL"
+                   " ORDER BY seq")
     out = []
     for line in rows.splitlines():
         seq, actor, obj, detail = line.split("|", 3)
