@@ -86,7 +86,8 @@ zes_canon_string(void (*put)(void *, const char *, size_t), void *arg,
 
 /*
  * Decode the next UTF-8 code point of s (at *i, advancing it); -1 when the
- * bytes are not valid UTF-8.
+ * bytes are not valid UTF-8 (RFC 3629: no overlong forms, no UTF-16
+ * surrogates, nothing above U+10FFFF), *i then unchanged.
  */
 static long
 canon_utf8_next(const unsigned char *s, size_t n, size_t *i)
@@ -115,6 +116,9 @@ canon_utf8_next(const unsigned char *s, size_t n, size_t *i)
 			return -1;
 		cp = (cp << 6) | (s[*i + (size_t)k] & 0x3f);
 	}
+	if (cp < (more == 1 ? 0x80 : more == 2 ? 0x800 : 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return -1;
 	*i += (size_t)more + 1;
 	return cp;
 }
@@ -133,8 +137,11 @@ canon_key_cmp(const char *a, const char *b)
 	unsigned		 ux, uy;
 
 	while (i < nx && j < ny) {
-		cx = canon_utf8_next(x, nx, &i);
-		cy = canon_utf8_next(y, ny, &j);
+		/* Invalid bytes (never sorted: canon_value refuses them) compare as bytes. */
+		if ((cx = canon_utf8_next(x, nx, &i)) < 0)
+			cx = x[i++];
+		if ((cy = canon_utf8_next(y, ny, &j)) < 0)
+			cy = y[j++];
 		ux = cx > 0xffff ? 0xd800u + (unsigned)((cx - 0x10000) >> 10) : (unsigned)cx;
 		uy = cy > 0xffff ? 0xd800u + (unsigned)((cy - 0x10000) >> 10) : (unsigned)cy;
 		if (ux != uy)
@@ -185,8 +192,10 @@ canon_value(struct canon_buf *b, const json_t *v)
 		i = 0;
 		json_object_foreach((json_t *)v, k, m) {
 			(void)m;
-			if (!canon_key_valid(k))
-				rc = -1;
+			if (!canon_key_valid(k)) {
+				free(keys);
+				return -1;
+			}
 			keys[i++] = k;
 		}
 		qsort(keys, n, sizeof(*keys), canon_key_qcmp);

@@ -90,6 +90,47 @@ test_numbers(void **state)
 	check("1.0", NULL);
 }
 
+/*
+ * Member names that are not UTF-8 (RFC 3629), reachable only through
+ * jansson's *_nocheck setters: -1, never a hang (two invalid names used to
+ * loop forever in the sort) and never bytes that are not UTF-8 in the text.
+ * The fuzzing harness canonkeys found these (tests/fuzz/crashes/canonkeys).
+ */
+static void
+test_invalid_member_names(void **state)
+{
+	static const char *const bad[] = {
+		"\xff\xff", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+		"\xe2\x82", "\x80",
+	};
+	json_t	*o;
+	char	*out = NULL;
+	size_t	 len, i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		o = json_object();
+		json_object_set_new_nocheck(o, bad[i], json_true());
+		json_object_set_new_nocheck(o, "\xf0", json_false());
+		json_object_set_new_nocheck(o, "ok", json_null());
+		assert_int_equal(zes_canon_json(o, &out, &len), -1);
+		free(out);
+		out = NULL;
+		json_decref(o);
+	}
+	/*
+	 * The largest code point and the first after the surrogates are fine,
+	 * and sort by UTF-16: U+10FFFF (DBFF DFFF) before U+E000.
+	 */
+	o = json_object();
+	json_object_set_new_nocheck(o, "\xf4\x8f\xbf\xbf", json_true());
+	json_object_set_new_nocheck(o, "\xee\x80\x80", json_false());
+	assert_int_equal(zes_canon_json(o, &out, &len), 0);
+	assert_string_equal(out, "{\"\xf4\x8f\xbf\xbf\":true,\"\xee\x80\x80\":false}");
+	free(out);
+	json_decref(o);
+}
+
 int
 main(void)
 {
@@ -98,6 +139,7 @@ main(void)
 		cmocka_unit_test(test_utf16_order),
 		cmocka_unit_test(test_escapes),
 		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_invalid_member_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
