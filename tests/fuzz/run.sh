@@ -10,7 +10,8 @@
 # leak, timeout, out of memory) is saved in WORKDIR/artifacts.  It stops after
 # SECONDS, or after RUNS executions when RUNS is given.  The last line is
 #   fuzz NAME: EXECS executions in SECS s (RATE/s), corpus N, findings F
-# and the exit status is 0 only when the harness ran and found nothing.
+# (with ", exit status N" added when it stopped without a finding, as when
+# interrupted); the exit status is 0 only when the harness ran and found nothing.
 set -uo pipefail
 
 if [ $# -lt 4 ] || [ $# -gt 5 ]; then
@@ -60,11 +61,13 @@ findings=$(find "$WORK/artifacts" -type f \( -name 'crash-*' -o -name 'leak-*' \
 	-o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
 rate=$(( secs > 0 ? execs / secs : execs ))
 
+status=
 if [ "$rc" -ne 0 ] || [ "$findings" -gt 0 ]; then
 	# The report: libFuzzer's summary and the stack, from the log.
 	grep -v -e '^#[0-9]' -e '^INFO:' "$LOG" | tail -n 60 >&2
 	ls "$WORK"/artifacts/ >&2
-	[ "$findings" -gt 0 ] || findings=1
+	# Stopped without a finding (interrupted, a harness that did not start).
+	[ "$findings" -gt 0 ] || status=", exit status $rc"
 fi
-echo "fuzz $NAME: $execs executions in $secs s ($rate/s), corpus $corpus, findings $findings"
+echo "fuzz $NAME: $execs executions in $secs s ($rate/s), corpus $corpus, findings $findings$status"
 [ "$rc" -eq 0 ] && [ "$findings" -eq 0 ]
