@@ -622,23 +622,37 @@ def private_cluster(env):
 
 
 class LockHolder:
-    """A psql session that keeps schema_migrations locked until release()."""
+    """A psql session that runs `sql` in an open transaction until release();
+    by default it keeps schema_migrations locked."""
 
-    def __init__(self, db):
+    def __init__(self, db, sql="LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE"):
         c = db.cluster
         self.proc = subprocess.Popen(
             [os.path.join(c.pgbin, "psql"), "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1",
              "-h", c.host, "-p", c.port, "-U", c.user, "-d", db.name],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=clean_env(), text=True, bufsize=1)
-        self.proc.stdin.write("BEGIN;\nLOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE;\n"
-                              "SELECT 'locked';\n")
+        self.proc.stdin.write(f"BEGIN;\n{sql};\nSELECT 'held';\n")
         self.proc.stdin.flush()
-        ready, _, _ = select.select([self.proc.stdout], [], [], 10)
-        line = self.proc.stdout.readline() if ready else ""
-        if line.strip() != "locked":
-            self.proc.kill()
-            pytest.fail(f"psql did not take the lock: {line!r} {self.proc.stderr.read()}")
+        # Output before ours (an empty line for a void result) is skipped. The
+        # pipe is read unbuffered: a buffered readline() could take "held"
+        # into Python's buffer with the line before it, and select() would then
+        # wait for bytes that already arrived.
+        fd = self.proc.stdout.fileno()
+        deadline = time.monotonic() + 30
+        seen = b""
+        while b"held\n" not in seen:
+            ready, _, _ = select.select([fd], [], [], max(0, deadline - time.monotonic()))
+            chunk = os.read(fd, 4096) if ready else b""
+            seen += chunk
+            if not chunk:
+                locks = db.psql("SELECT pid, locktype, relation::regclass, classid, objid, granted "
+                                "FROM pg_locks WHERE locktype IN ('advisory', 'relation') "
+                                "AND NOT granted", check=False)
+                self.proc.kill()
+                pytest.fail(f"psql did not take the lock (output {seen!r}): "
+                            f"{self.proc.stderr.read()}\n"
+                            f"waiting locks: {getattr(locks, 'stdout', locks)}")
 
     def release(self):
         if self.proc.poll() is None:

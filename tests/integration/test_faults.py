@@ -40,7 +40,6 @@ import json
 import os
 import random
 import secrets
-import select
 import shutil
 import subprocess
 import tempfile
@@ -53,7 +52,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import Database, auth, clean_env, http_request, pg_sh, wait_for
+from conftest import Database, LockHolder, auth, http_request, pg_sh, wait_for
 
 AMS = ZoneInfo("Europe/Amsterdam")
 ROTTERDAM, DEN_HAAG, DELFT = "GM0599", "GM0518", "GM0503"
@@ -372,40 +371,6 @@ def test_database_away_during_mixed_load(env, private_cluster, zesd_factory):
 
 # -- 2. a statement timeout
 
-class PsqlSession:
-    """A psql session that runs `sql` in an open transaction until release()."""
-
-    def __init__(self, db, sql):
-        c = db.cluster
-        self.proc = subprocess.Popen(
-            [os.path.join(c.pgbin, "psql"), "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1",
-             "-h", c.host, "-p", c.port, "-U", c.user, "-d", db.name],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=clean_env(), text=True, bufsize=1)
-        self.proc.stdin.write(f"BEGIN;\n{sql};\nSELECT 'held';\n")
-        self.proc.stdin.flush()
-        # Output before ours (an empty line for a void result) is skipped.
-        deadline = time.monotonic() + 30
-        line = ""
-        while line.strip() != "held":
-            ready, _, _ = select.select([self.proc.stdout], [], [], max(0, deadline - time.monotonic()))
-            line = self.proc.stdout.readline() if ready else ""
-            if not ready or line == "":
-                self.proc.kill()
-                locks = db.psql("SELECT pid, locktype, classid, objid, granted, "
-                                "(SELECT application_name FROM pg_stat_activity a "
-                                "WHERE a.pid = l.pid) FROM pg_locks l WHERE locktype = 'advisory'",
-                                check=False)
-                pytest.fail(f"psql did not take the lock: {self.proc.stderr.read()}\n"
-                            f"advisory locks: {getattr(locks, 'stdout', locks)}")
-
-    def release(self):
-        if self.proc.poll() is None:
-            self.proc.stdin.write("COMMIT;\n")
-            self.proc.stdin.close()
-            self.proc.wait(timeout=10)
-
-
 STATEMENT_TIMEOUT_MS = 1000
 
 
@@ -435,7 +400,7 @@ def test_statement_timeout_leaves_nothing(make_db, zesd_factory, where):
                 "CREATE TRIGGER fault_wait AFTER INSERT ON applications "
                 "FOR EACH ROW EXECUTE FUNCTION fault_wait()")
         sql = "SELECT pg_advisory_xact_lock(4242, 1)"
-    holder = PsqlSession(db, sql)
+    holder = LockHolder(db, sql)
     try:
         t0 = time.monotonic()
         r = submit(z.port, desk, body, key, timeout=30)

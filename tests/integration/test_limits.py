@@ -24,7 +24,7 @@ import time
 
 import pytest
 
-from conftest import JSON_CT, auth, http_request, wait_for
+from conftest import auth, http_request, wait_for
 
 
 @pytest.fixture(scope="module")

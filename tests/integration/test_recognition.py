@@ -13,12 +13,12 @@ backdated), so instants are taken from the clock and from the answers.
 import json
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import JSON_CT, auth, wait_for
+from conftest import auth, wait_for
 
 ROTTERDAM, DEN_HAAG, DELFT, SCHIEDAM = "GM0599", "GM0518", "GM0503", "GM0606"
 AMS = ZoneInfo("Europe/Amsterdam")
