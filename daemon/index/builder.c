@@ -36,6 +36,13 @@
 #define BUILDER_GAP_TTL_S	30	/* a seq unseen this long was rolled back */
 #define BUILDER_BATCH		10000	/* change_log rows per poll */
 #define BUILDER_BATCH_TEXT	"10000"
+/*
+ * Polls woken by NOTIFY come at most this often: under a stream of commits
+ * one poll takes up every change of the last few milliseconds instead of one
+ * poll, one query and one new overlay per commit.  A change after a quiet
+ * moment is still taken at once.
+ */
+#define BUILDER_PACE_MS		10
 
 struct builder_gap {
 	int64_t		seq;
@@ -65,9 +72,11 @@ struct zes_builder {
 	unsigned		 backoff_ms;
 	unsigned		 quiet;			/* failures since the last good round */
 	int			 more;			/* the last poll was a full batch */
+	struct timespec		 polled;		/* when the last poll began */
 };
 
 static void	*builder_main(void *);
+static int	 builder_prepare(struct zes_builder *);
 static void	 builder_array_add(char **, size_t *, size_t *, const char *);
 
 /* Seconds since the epoch, with fractions (CLOCK_REALTIME: compared with commit times). */
@@ -135,6 +144,30 @@ builder_wait(struct zes_builder *b, unsigned ms)
 	return 0;
 }
 
+/*
+ * Keep polls BUILDER_PACE_MS apart: wait out the rest of the interval since
+ * the last one began, on the wake pipe only (a stop or new rules end the
+ * wait; notifications are read after the poll).
+ */
+static void
+builder_pace(struct zes_builder *b)
+{
+	struct timespec	now;
+	struct pollfd	pfd;
+	long		ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (now.tv_sec - b->polled.tv_sec) * 1000 +
+	    (now.tv_nsec - b->polled.tv_nsec) / 1000000;
+	if (ms >= 0 && ms < BUILDER_PACE_MS) {
+		pfd.fd = b->wake[0];
+		pfd.events = POLLIN;
+		(void)poll(&pfd, 1, (int)(BUILDER_PACE_MS - ms));
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	}
+	b->polled = now;
+}
+
 /* libpq's notices (a server shutting down says so) go to the log, not stderr. */
 static void
 builder_notice_cb(void *arg, const char *message)
@@ -175,6 +208,11 @@ builder_connect(struct zes_builder *b)
 		return -1;
 	}
 	if (builder_exec(b, "LISTEN zes_change") != 0) {
+		PQfinish(b->conn);
+		b->conn = NULL;
+		return -1;
+	}
+	if (builder_prepare(b) != 0) {
 		PQfinish(b->conn);
 		b->conn = NULL;
 		return -1;
@@ -321,6 +359,40 @@ builder_exemption_fields(char **f, struct zes_index_exrow *r)
     "agreement_id, recognizer, issuer, type, " \
     "floor(extract(epoch FROM valid_from))::bigint, " \
     "coalesce(floor(extract(epoch FROM valid_until))::bigint::text, '')"
+
+/*
+ * Prepare the statements every change runs, once per connection: the poll
+ * of change_log and the read of changed exemptions.
+ */
+static int
+builder_prepare(struct zes_builder *b)
+{
+	static const struct {
+		const char	*name, *sql;
+		int		 nparams;
+	} stmts[] = {
+		{ "poll", "SELECT seq, kind, object_id, extract(epoch FROM at) "
+		  "FROM change_log WHERE seq > $1::bigint OR seq = ANY($2::bigint[]) "
+		  "ORDER BY seq LIMIT " BUILDER_BATCH_TEXT, 2 },
+		{ "exemptions", "SELECT " BUILDER_EXEMPTION_COLS
+		  " FROM exemptions WHERE id = ANY($1::uuid[])", 1 },
+	};
+	PGresult	*res;
+	size_t		 i;
+	int		 ok;
+
+	for (i = 0; i < ZES_NELEM(stmts); i++) {
+		res = PQprepare(b->conn, stmts[i].name, stmts[i].sql,
+		    stmts[i].nparams, NULL);
+		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+		if (!ok)
+			builder_db_error(b, stmts[i].name, res);
+		PQclear(res);
+		if (!ok)
+			return -1;
+	}
+	return 0;
+}
 
 /* One term row from its six fields. */
 static int
@@ -582,9 +654,7 @@ builder_apply_exemptions(struct zes_builder *b, struct zes_index *cur,
 	char			*f[9];
 	int			 i, j;
 
-	res = PQexecParams(b->conn, "SELECT " BUILDER_EXEMPTION_COLS
-	    " FROM exemptions WHERE id = ANY($1::uuid[])", 1, NULL, params,
-	    NULL, NULL, 0);
+	res = PQexecPrepared(b->conn, "exemptions", 1, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		builder_db_error(b, "exemptions delta", res);
 		PQclear(res);
@@ -760,10 +830,7 @@ builder_poll(struct zes_builder *b)
 	snprintf(applied, sizeof(applied), "%" PRId64, b->applied);
 	params[0] = applied;
 	params[1] = gaps ? gaps : "{}";
-	res = PQexecParams(b->conn, "SELECT seq, kind, object_id, "
-	    "extract(epoch FROM at) FROM change_log WHERE seq > $1::bigint "
-	    "OR seq = ANY($2::bigint[]) ORDER BY seq LIMIT "
-	    BUILDER_BATCH_TEXT, 2, NULL, params, NULL, NULL, 0);
+	res = PQexecPrepared(b->conn, "poll", 2, params, NULL, NULL, 0);
 	free(gaps);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		builder_db_error(b, "poll", res);
@@ -880,6 +947,8 @@ builder_main(void *arg)
 				goto broken;
 			need_full = 0;
 		}
+		if (!b->more)
+			builder_pace(b);
 		if (builder_poll(b) != 0)
 			goto broken;
 		b->backoff_ms = 100;	/* a whole round worked */

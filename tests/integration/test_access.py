@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from conftest import Database, auth, wait_for
+from conftest import Database, auth, clean_env, metric_value, run, wait_for
 
 # (plate, category, vehicle_type, body_description, body_type, body_code,
 #  special_codes, fuel_names, fuel_classes, first_admission, mass_kg)
@@ -367,4 +367,41 @@ def test_a_burst_larger_than_one_poll_batch_is_applied(world):
     wait_for(lambda: check(world, last)[0]["basis"] == "municipal_exemption", 5.0,
              what="the last of 12,000 grants in the access index")
     first = dict(last, plate="BX000001")
+    assert check(world, first)[0]["basis"] == "municipal_exemption"
+
+
+def test_a_stream_of_commits_is_taken_in_paced_polls(world):
+    """300 grants, each its own commit, 2 ms apart: the builder is woken by
+    every commit's NOTIFY but polls at most once per 10 ms (BUILDER_PACE_MS),
+    so it applies them in a few batches per 10 ms instead of one per commit,
+    and the last one still arrives."""
+    db, z = world["db"], world["z"]
+
+    def deltas():
+        return metric_value(z.get("/metrics").body.decode(), "zes_index_deltas_total")
+
+    n = 300
+    sql = "".join(
+        "INSERT INTO exemptions (plate, country, scope, type, issuer, valid_from, valid_until) "
+        f"VALUES ('PS{i:06d}', 'DE', 'municipal', 'day_exemption', 'GM0503', "
+        "'2026-06-01T00:00:00+02', '2026-06-02T06:00:00+02');\n"
+        "SELECT pg_sleep(0.002);\n" for i in range(1, n + 1))
+    before = deltas()
+    t0 = time.monotonic()
+    c = db.cluster
+    # From standard input, each statement is a transaction of its own.
+    p = run([os.path.join(c.pgbin, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+             "-h", c.host, "-p", c.port, "-U", c.user, "-d", db.name],
+            env=clean_env(), input=sql)
+    assert p.returncode == 0, p.stderr
+    last = {"plate": f"PS{n:06d}", "country": "DE", "municipality": DELFT,
+            "at": "2026-06-01T12:00:00+02:00"}
+    wait_for(lambda: check(world, last)[0]["basis"] == "municipal_exemption", 5.0,
+             what="the last of 300 separate grants in the access index")
+    elapsed_ms = (time.monotonic() - t0) * 1000
+    applied = deltas() - before
+    # Polls 10 ms apart: at most one batch per 10 ms of the whole stream,
+    # plus the one a quiet moment lets through at once.
+    assert 1 <= applied <= elapsed_ms / 10 + 2, (applied, elapsed_ms)
+    first = dict(last, plate="PS000001")
     assert check(world, first)[0]["basis"] == "municipal_exemption"
