@@ -173,7 +173,7 @@ ruleset_arena_free(struct ruleset_chunk *c)
 }
 
 /* vsnprintf into a new malloc'd string. */
-static char *
+static char * ZES_PRINTF(1, 0)
 ruleset_vformat(const char *fmt, va_list ap)
 {
 	va_list	 ap2;

@@ -596,6 +596,12 @@ server_request_cb(struct evhttp_request *ev, void *arg)
 		return;
 	}
 	rawquery = uri ? evhttp_uri_get_query(uri) : NULL;
+	/* evhttp decodes values into C strings: %00 would cut one short unseen. */
+	if (rawquery != NULL && strstr(rawquery, "%00") != NULL) {
+		zes_http_problem(r, 400, "Invalid request",
+		    "the query string holds an encoded NUL byte (%%00)");
+		return;
+	}
 	if (rawquery != NULL && evhttp_parse_query_str(rawquery, &r->query) != 0) {
 		zes_http_problem(r, 400, "Invalid request",
 		    "the query string is malformed");
