@@ -26,6 +26,8 @@
 #include "zes/log.h"
 #include "zes/store.h"
 
+#include "store_harness.h"
+
 /* What one job's callback saw. */
 struct seen {
 	int			 called;
@@ -38,57 +40,23 @@ struct seen {
 	char			 value0[64];	/* same, of the first result */
 };
 
-/* What a store's state callback saw. */
-struct states {
-	int	ups;
-	int	downs;
-	int	last;
-};
-
-static struct event_base	*base;
-static int			 npass, nfail;
 static int			 submitting;
 static FILE			*capture_file;
 static int			 capture_saved = -1;
 
-static void	 check(int, const char *, int);
 static void	 result_cb(const struct zes_store_result *, void *);
-static void	 state_cb(struct zes_store *, int, void *);
-static void	 tick_cb(evutil_socket_t, short, void *);
-static long	 now_ms(void);
-static int	 wait_for(const int *, int, long);
-static void	 loop_for(long);
 static struct zes_store_job *query(struct zes_store *, const char *, int,
 		    const char *const *, struct seen *);
 static struct zes_store_job *tx(struct zes_store *,
 		    const struct zes_store_stmt *, int, struct seen *);
 static int	 run_query(struct zes_store *, const char *, int,
 		    const char *const *, struct seen *);
-static void	 opts_init(struct zes_store_opts *, const char *, const char *);
-static struct zes_store *connect_store(const struct zes_store_opts *,
-		    struct states *);
 static void	 chain_cb(const struct zes_store_result *, void *);
 static void	 free_cb(const struct zes_store_result *, void *);
 static void	 capture_start(void);
 static void	 capture_stop(char *, size_t);
 static int	 listen_silent(int *);
 static int	 peer_closed(int);
-
-#define CHECK(cond)	check((cond), #cond, __LINE__)
-
-/* Count and print one check. */
-static void
-check(int ok, const char *what, int line)
-{
-	if (ok) {
-		npass++;
-		printf("ok   %s\n", what);
-	} else {
-		nfail++;
-		printf("FAIL %s (line %d)\n", what, line);
-	}
-	fflush(stdout);
-}
 
 /* Job callback: copy what we need, the result is borrowed. */
 static void
@@ -144,63 +112,6 @@ free_cb(const struct zes_store_result *r, void *arg)
 	ch->submitted = 1;
 }
 
-/* State callback: count ups and downs. */
-static void
-state_cb(struct zes_store *store, int up, void *arg)
-{
-	struct states	*st = arg;
-
-	(void)store;
-	if (up)
-		st->ups++;
-	else
-		st->downs++;
-	st->last = up;
-}
-
-/* Keeps the loop waking up so wait_for can check its deadline. */
-static void
-tick_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	(void)arg;
-}
-
-/* Monotonic milliseconds. */
-static long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Run the loop until *flag >= want or ms pass; 1 when reached. */
-static int
-wait_for(const int *flag, int want, long ms)
-{
-	long	end = now_ms() + ms;
-
-	while (*flag < want) {
-		if (now_ms() > end)
-			return 0;
-		event_base_loop(base, EVLOOP_ONCE);
-	}
-	return 1;
-}
-
-/* Run the loop for ms. */
-static void
-loop_for(long ms)
-{
-	long	end = now_ms() + ms;
-
-	while (now_ms() < end)
-		event_base_loop(base, EVLOOP_ONCE);
-}
-
 /* zes_store_query, noting callbacks that would run inside it. */
 static struct zes_store_job *
 query(struct zes_store *store, const char *sql, int n,
@@ -237,35 +148,6 @@ run_query(struct zes_store *store, const char *sql, int n,
 	if (query(store, sql, n, params, s) == NULL)
 		return 0;
 	return wait_for(&s->called, 1, 10000);
-}
-
-/* Options shared by the stores of this test. */
-static void
-opts_init(struct zes_store_opts *o, const char *conninfo, const char *app)
-{
-	memset(o, 0, sizeof(*o));
-	o->conninfo = conninfo;
-	o->application_name = app;
-	o->statement_timeout_ms = 200;
-	o->connect_timeout_ms = 3000;
-	o->queue_max = 2;
-	o->backoff_min_ms = 50;
-	o->backoff_max_ms = 400;
-}
-
-/* A new store, once connected (NULL when it did not connect in 5 s). */
-static struct zes_store *
-connect_store(const struct zes_store_opts *o, struct states *st)
-{
-	struct zes_store	*store;
-
-	memset(st, 0, sizeof(*st));
-	store = zes_store_new(base, o, state_cb, st);
-	if (!wait_for(&st->ups, 1, 5000)) {
-		zes_store_free(store);
-		return NULL;
-	}
-	return store;
 }
 
 /* Send stderr (the log) to a temporary file until capture_stop. */
@@ -369,7 +251,7 @@ main(int argc, char **argv)
 	event_add(tick, &tv);
 
 	/* --- refused while not connected --- */
-	opts_init(&o, "host=127.0.0.1 port=1 dbname=x", "smoke/down");
+	opts_init(&o, "host=127.0.0.1 port=1 dbname=x", "smoke/down", 200, 2);
 	memset(&stdown, 0, sizeof(stdown));
 	down = zes_store_new(base, &o, state_cb, &stdown);
 	CHECK(down != NULL);
@@ -384,7 +266,7 @@ main(int argc, char **argv)
 	CHECK(a.called == 0 && stdown.ups == 0 && stdown.downs == 0);
 
 	/* --- connect --- */
-	opts_init(&o, argv[1], "smoke/main");
+	opts_init(&o, argv[1], "smoke/main", 200, 2);
 	db = connect_store(&o, &st);
 	CHECK(db != NULL);
 	if (db == NULL)
@@ -545,7 +427,7 @@ main(int argc, char **argv)
 	}
 
 	/* --- a callback frees the store; the job behind it is failed --- */
-	opts_init(&o, argv[1], "smoke/freecb");
+	opts_init(&o, argv[1], "smoke/freecb", 200, 2);
 	s2 = connect_store(&o, &st2);
 	CHECK(s2 != NULL);
 	if (s2 != NULL) {
@@ -563,7 +445,7 @@ main(int argc, char **argv)
 	}
 
 	/* --- free with jobs in flight and queued --- */
-	opts_init(&o, argv[1], "smoke/free");
+	opts_init(&o, argv[1], "smoke/free", 200, 2);
 	s2 = connect_store(&o, &st2);
 	CHECK(s2 != NULL);
 	if (s2 != NULL) {
@@ -580,7 +462,7 @@ main(int argc, char **argv)
 	}
 
 	/* --- connection lost in flight, then reconnect --- */
-	opts_init(&o, argv[1], "smoke/lost");
+	opts_init(&o, argv[1], "smoke/lost", 200, 2);
 	o.statement_timeout_ms = 5000;
 	s2 = connect_store(&o, &st2);
 	CHECK(s2 != NULL);
@@ -631,7 +513,7 @@ main(int argc, char **argv)
 	}
 
 	/* --- no answer at all: the server process is stopped --- */
-	opts_init(&o, argv[1], "smoke/stopped");
+	opts_init(&o, argv[1], "smoke/stopped", 200, 2);
 	s2 = connect_store(&o, &st2);
 	CHECK(s2 != NULL);
 	if (s2 != NULL) {
@@ -658,7 +540,7 @@ main(int argc, char **argv)
 	/* --- the conninfo's own options survive statement_timeout --- */
 	if (strstr(argv[1], "://") == NULL) {
 		snprintf(ci, sizeof(ci), "%s options='-c work_mem=7MB'", argv[1]);
-		opts_init(&o, ci, "smoke/options");
+		opts_init(&o, ci, "smoke/options", 200, 2);
 		s2 = connect_store(&o, &st2);
 		CHECK(s2 != NULL);
 		if (s2 != NULL) {
@@ -676,7 +558,7 @@ main(int argc, char **argv)
 	if (lfd >= 0) {
 		snprintf(ci, sizeof(ci), "hostaddr=127.0.0.1 port=%d dbname=x "
 		    "sslmode=disable gssencmode=disable", port);
-		opts_init(&o, ci, "smoke/silent");
+		opts_init(&o, ci, "smoke/silent", 200, 2);
 		o.connect_timeout_ms = 200;
 		o.backoff_min_ms = o.backoff_max_ms = 10000;
 		memset(&stdown, 0, sizeof(stdown));

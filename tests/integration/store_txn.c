@@ -27,6 +27,8 @@
 #include "zes/log.h"
 #include "zes/store.h"
 
+#include "store_harness.h"
+
 #define NVAL		8	/* results a txn keeps, first cell each */
 #define QUOTA		12	/* rows the quota transactions may insert */
 #define QUOTA_TXNS	20	/* transactions per store */
@@ -70,28 +72,12 @@ struct txn {
 	int			 bad_named;	/* named_step: a statement with an error */
 };
 
-/* What a store's state callback saw. */
-struct states {
-	int	ups;
-	int	downs;
-};
-
-static struct event_base	*base;
-static int			 npass, nfail, seqno;
+static int			 seqno;
 static char			 t_items[64], t_quota[64], t_seq[64];
 
-static void	 check(int, const char *, int);
-static long	 now_ms(void);
-static int	 wait_for(const int *, int, long);
-static void	 loop_for(long);
-static void	 tick_cb(evutil_socket_t, short, void *);
-static void	 state_cb(struct zes_store *, int, void *);
 static void	 result_cb(const struct zes_store_result *, void *);
 static int	 run_query(struct zes_store *, const char *, const char *,
 		    struct seen *);
-static void	 opts_init(struct zes_store_opts *, const char *, const char *);
-static struct zes_store *connect_store(const struct zes_store_opts *,
-		    struct states *);
 static int	 count_rows(struct zes_store *, const char *, const char *);
 static void	 done_cb(const struct zes_store_result *, void *);
 static struct zes_store_job *txn(struct zes_store *, zes_store_step_fn *,
@@ -105,78 +91,6 @@ static int	 run_named(struct zes_store *, const char *, const char *,
 static zes_store_step_fn rdw_step, rollback_step, fail_step, quota_step,
 		    slow_step, self_abandon_step, commit_step, end_step,
 		    term_step, named_step;
-
-#define CHECK(cond)	check((cond), #cond, __LINE__)
-
-/* Count and print one check. */
-static void
-check(int ok, const char *what, int line)
-{
-	if (ok) {
-		npass++;
-		printf("ok   %s\n", what);
-	} else {
-		nfail++;
-		printf("FAIL %s (line %d)\n", what, line);
-	}
-	fflush(stdout);
-}
-
-/* Monotonic milliseconds. */
-static long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Run the loop until *flag >= want or ms pass; 1 when reached. */
-static int
-wait_for(const int *flag, int want, long ms)
-{
-	long	end = now_ms() + ms;
-
-	while (*flag < want) {
-		if (now_ms() > end)
-			return 0;
-		event_base_loop(base, EVLOOP_ONCE);
-	}
-	return 1;
-}
-
-/* Run the loop for ms. */
-static void
-loop_for(long ms)
-{
-	long	end = now_ms() + ms;
-
-	while (now_ms() < end)
-		event_base_loop(base, EVLOOP_ONCE);
-}
-
-/* Keeps the loop waking up so wait_for can check its deadline. */
-static void
-tick_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	(void)arg;
-}
-
-/* State callback: count ups and downs. */
-static void
-state_cb(struct zes_store *store, int up, void *arg)
-{
-	struct states	*st = arg;
-
-	(void)store;
-	if (up)
-		st->ups++;
-	else
-		st->downs++;
-}
 
 /* Query callback: copy what we need, the result is borrowed. */
 static void
@@ -223,35 +137,6 @@ run_named(struct zes_store *store, const char *sql, const char *owner,
 	    s) == NULL)
 		return 0;
 	return wait_for(&s->called, 1, 10000);
-}
-
-/* Options shared by the stores of this test. */
-static void
-opts_init(struct zes_store_opts *o, const char *conninfo, const char *app)
-{
-	memset(o, 0, sizeof(*o));
-	o->conninfo = conninfo;
-	o->application_name = app;
-	o->statement_timeout_ms = 500;
-	o->connect_timeout_ms = 3000;
-	o->queue_max = 32;
-	o->backoff_min_ms = 50;
-	o->backoff_max_ms = 400;
-}
-
-/* A new store, once connected (NULL when it did not connect in 5 s). */
-static struct zes_store *
-connect_store(const struct zes_store_opts *o, struct states *st)
-{
-	struct zes_store	*store;
-
-	memset(st, 0, sizeof(*st));
-	store = zes_store_new(base, o, state_cb, st);
-	if (!wait_for(&st->ups, 1, 5000)) {
-		zes_store_free(store);
-		return NULL;
-	}
-	return store;
 }
 
 /* Rows of `table` (of `owner` unless NULL), seen from `store`; -1 on error. */
@@ -641,7 +526,7 @@ main(int argc, char **argv)
 	s1 = NULL;
 
 	/* --- refused while not connected --- */
-	opts_init(&o, "host=127.0.0.1 port=1 dbname=x", "txn/down");
+	opts_init(&o, "host=127.0.0.1 port=1 dbname=x", "txn/down", 500, 32);
 	memset(&stdown, 0, sizeof(stdown));
 	down = zes_store_new(base, &o, state_cb, &stdown);
 	memset(&t, 0, sizeof(t));
@@ -650,12 +535,12 @@ main(int argc, char **argv)
 	CHECK(t.calls == 0 && t.done == 0);
 	zes_store_free(down);
 
-	opts_init(&o, argv[1], "txn/main");
+	opts_init(&o, argv[1], "txn/main", 500, 32);
 	db = connect_store(&o, &st);
 	CHECK(db != NULL);
 	if (db == NULL)
 		goto out;
-	opts_init(&o, argv[1], "txn/other");
+	opts_init(&o, argv[1], "txn/other", 500, 32);
 	s1 = connect_store(&o, &st1);
 	CHECK(s1 != NULL);
 	if (s1 == NULL)
@@ -826,7 +711,7 @@ main(int argc, char **argv)
 	CHECK(stats.connected == 1 && stats.reconnects_total == 0);
 
 	/* --- a quota across two connections, serialised by the lock --- */
-	opts_init(&o, argv[1], "txn/quota");
+	opts_init(&o, argv[1], "txn/quota", 500, 32);
 	s2 = connect_store(&o, &st2);
 	CHECK(s2 != NULL);
 	if (s2 != NULL) {
@@ -949,7 +834,7 @@ main(int argc, char **argv)
 	CHECK(stats2.reconnects_total == 0 && st.downs == 0);
 
 	/* --- the backend is terminated mid-transaction --- */
-	opts_init(&o, argv[1], "txn/term");
+	opts_init(&o, argv[1], "txn/term", 500, 32);
 	o.statement_timeout_ms = 5000;
 	s2 = connect_store(&o, &st2);
 	CHECK(s2 != NULL);
@@ -990,7 +875,7 @@ main(int argc, char **argv)
 	}
 
 	/* --- free with a transaction in flight --- */
-	opts_init(&o, argv[1], "txn/free");
+	opts_init(&o, argv[1], "txn/free", 500, 32);
 	s2 = connect_store(&o, &st2);
 	CHECK(s2 != NULL);
 	if (s2 != NULL) {
