@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "rules_load.h"
+
 #include "zes/engine.h"
 #include "zes/period.h"
 #include "zes/rulesdir.h"
@@ -73,24 +75,6 @@ t_at(const char *s)
 	if (zes_time_parse_rfc3339(s, strlen(s), &t) != 0)
 		fail_msg("instant %s refused", s);
 	return t;
-}
-
-/* Load a rules folder that must load. */
-static struct zes_rules *
-t_load(const char *dir)
-{
-	struct zes_rule_errors	 errs = { NULL, 0 };
-	struct zes_rules	*r;
-	size_t			 i;
-
-	if ((r = zes_rules_load_dir(dir, &errs)) == NULL) {
-		for (i = 0; i < errs.n; i++)
-			print_message("  %s: %s\n", errs.v[i].where,
-			    errs.v[i].message);
-		zes_rule_errors_free(&errs);
-		fail_msg("%s did not load", dir);
-	}
-	return r;
 }
 
 /* Group set-up: both folders, loaded once. */

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "rules_load.h"
 #include <openssl/evp.h>
 
 #include "zes/period.h"
@@ -49,33 +51,6 @@ t_time(const char *s)
 	if (zes_time_parse_rfc3339(s, strlen(s), &t) != 0)
 		fail_msg("time %s refused", s);
 	return t;
-}
-
-/* Print every error, to see what a failing case got. */
-static void
-t_print_errors(const struct zes_rule_errors *errs)
-{
-	size_t	i;
-
-	for (i = 0; i < errs->n; i++)
-		print_message("  %s: %s\n", errs->v[i].where,
-		    errs->v[i].message);
-}
-
-/* Load a folder that must load. */
-static struct zes_rules *
-t_load(const char *dir)
-{
-	struct zes_rule_errors	 errs = { NULL, 0 };
-	struct zes_rules	*r;
-
-	r = zes_rules_load_dir(dir, &errs);
-	if (r == NULL) {
-		t_print_errors(&errs);
-		fail_msg("%s did not load", dir);
-	}
-	assert_int_equal(errs.n, 0);
-	return r;
 }
 
 /* Lower-case hex SHA-256 of a file, computed apart from the loader. */
