@@ -50,6 +50,7 @@ NOFILE=65536
 
 say() { echo "connections: $*" >&2; }
 die() { say "$*"; exit 1; }
+. "$ROOT/tests/bench/lib.sh"
 usage() { sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 IDLE=10000 DURATION=12 RATE=1000 PGPORT=54341 ROUNDS=3
@@ -90,27 +91,11 @@ T_START=$(date +%s)
 # ---------------------------------------------------------------- packages, build
 . "$ROOT/scripts/packages.sh"
 install_missing "$LOGDIR" "${ZES_BUILD_PKGS[@]}" python3 || die "apt-get install failed"
-say "building zesd (Release, no sanitizers) into $B and the clients"
-if ! { cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=Release -DZES_SANITIZE=OFF \
-	-DZES_TESTS=OFF -DZES_WERROR=OFF &&
-	cmake --build "$B" -j"$(nproc)" --target zesd zesctl &&
-	cc -O2 -Wall -Wextra -o "$B/conns" "$BENCH/conns.c"; } >"$LOGDIR/build.log" 2>&1; then
-	tail -n 30 "$LOGDIR/build.log" >&2
-	die "the build failed (log: $LOGDIR/build.log)"
-fi
+bench_build cc -O2 -Wall -Wextra -o "$B/conns" "$BENCH/conns.c"
 
 # ---------------------------------------------------------------- clean-up
 ZPID='' IDLE_PID='' LORIS_PID=''
-stop_pid() {	# pid: SIGTERM, wait up to 10 s, then SIGKILL
-	local pid=$1
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for _ in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-}
+# shellcheck disable=SC2317  # run by the EXIT trap bench_on_exit sets
 cleanup() {
 	trap - EXIT INT TERM
 	stop_pid "$LORIS_PID"
@@ -118,9 +103,7 @@ cleanup() {
 	stop_pid "$ZPID"
 	"$ROOT/scripts/pg.sh" stop "$PGDIR" >/dev/null 2>&1 || true
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_on_exit cleanup
 
 # ---------------------------------------------------------------- database
 say "PostgreSQL: private cluster in $PGDIR, port $PGPORT (PG_FAST=1)"

@@ -38,6 +38,7 @@ PY=/usr/bin/python3
 say() { echo "bench: $*" >&2; }
 since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'; }
 die() { say "$*"; exit 1; }
+. "$ROOT/tests/bench/lib.sh"
 usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 VEHICLES='' EXEMPTIONS='' DURATION='' ROUNDS='' GRANTS='' AGREEMENTS=400 QUICK=0 PROFILE=0 WRK_THREADS=2
@@ -82,38 +83,22 @@ PKGS=("${ZES_BUILD_PKGS[@]}" wrk python3 openssl)
 install_missing "$LOGDIR" "${PKGS[@]}" || die "apt-get install failed"
 
 # ---------------------------------------------------------------- build
-say "building zesd (Release, no sanitizers) into $B"
-if ! { cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=Release -DZES_SANITIZE=OFF \
-	-DZES_TESTS=OFF -DZES_WERROR=OFF &&
-	cmake --build "$B" -j"$(nproc)" --target zesd zesctl; } >"$LOGDIR/build.log" 2>&1; then
-	tail -n 30 "$LOGDIR/build.log" >&2
-	die "the build failed (log: $LOGDIR/build.log)"
-fi
+# shellcheck disable=SC2119  # no extra build commands
+bench_build
 # shellcheck disable=SC2046
 cc -O2 -Wall -o "$B/ceiling" "$BENCH/ceiling.c" $(pkg-config --cflags --libs libevent) -lpthread ||
 	die "cannot build the ceiling responder"
 
 # ---------------------------------------------------------------- clean-up
 ZPID='' CPID=''
-stop_pid() {	# pid: SIGTERM, wait up to 10 s, then SIGKILL
-	local pid=$1
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for _ in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-}
+# shellcheck disable=SC2317  # run by the EXIT trap bench_on_exit sets
 cleanup() {
 	trap - EXIT INT TERM
 	stop_pid "$ZPID"
 	stop_pid "$CPID"
 	"$ROOT/scripts/pg.sh" stop "$PGDIR" >/dev/null 2>&1 || true
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_on_exit cleanup
 
 # ---------------------------------------------------------------- database
 say "PostgreSQL: private cluster in $PGDIR with PG_FAST=1 (fsync, synchronous_commit, full_page_writes off)"

@@ -40,6 +40,7 @@ THREADS=2	# zesd workers, each with one database connection for requests
 
 say() { echo "submit: $*" >&2; }
 die() { say "$*"; exit 1; }
+. "$ROOT/tests/bench/lib.sh"
 usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 DURATION='' ROUNDS='' CONNS=8 PGPORT=54340 QUICK=0
@@ -79,34 +80,18 @@ PGBIN=/usr/lib/postgresql/15/bin
 [ -x "$PGBIN/pgbench" ] || die "no pgbench in $PGBIN"
 
 # ---------------------------------------------------------------- build
-say "building zesd (Release, no sanitizers) into $B"
-if ! { cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=Release -DZES_SANITIZE=OFF \
-	-DZES_TESTS=OFF -DZES_WERROR=OFF &&
-	cmake --build "$B" -j"$(nproc)" --target zesd zesctl; } >"$LOGDIR/build.log" 2>&1; then
-	tail -n 30 "$LOGDIR/build.log" >&2
-	die "the build failed (log: $LOGDIR/build.log)"
-fi
+# shellcheck disable=SC2119  # no extra build commands
+bench_build
 
 # ---------------------------------------------------------------- clean-up
 ZPID=''
-stop_pid() {	# pid: SIGTERM, wait up to 10 s, then SIGKILL
-	local pid=$1
-	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for _ in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-}
+# shellcheck disable=SC2317  # run by the EXIT trap bench_on_exit sets
 cleanup() {
 	trap - EXIT INT TERM
 	stop_pid "$ZPID"
 	"$ROOT/scripts/pg.sh" stop "$PGDIR" >/dev/null 2>&1 || true
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_on_exit cleanup
 
 # ---------------------------------------------------------------- database
 say "PostgreSQL: private cluster in $PGDIR, port $PGPORT, durable commits (no PG_FAST)"
