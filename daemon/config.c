@@ -22,6 +22,7 @@ enum cfg_type {
 	CFG_LISTEN,
 	CFG_LOG_LEVEL,
 	CFG_LOG_FORMAT,
+	CFG_BOOL,
 };
 
 #define CFG_RELOADABLE	0x1	/* may change on SIGHUP without a restart */
@@ -91,6 +92,12 @@ static const struct cfg_key cfg_keys[] = {
 	  "plates whose exemptions changed before the index merges them into a new base" },
 	{ "audit_link_ms", CFG_UINT, OFF(audit_link_ms), "100", 10, 60000, 0,
 	  "how often committed audit entries are linked into the hash chain" },
+	{ "token_last_use_ms", CFG_UINT, OFF(token_last_use_ms), "60000", 1000, 3600000, 0,
+	  "how often the tokens' last use is written to the database (its granularity)" },
+	{ "retention_months", CFG_UINT, OFF(retention_months), "24", 6, 1200, 0,
+	  "zesctl purge: applications and exemptions ended this long ago are removed" },
+	{ "read_only", CFG_BOOL, OFF(read_only), "false", 0, 0, 0,
+	  "serve reads only (a zesd on a streaming standby): writes are refused, nothing is written" },
 	{ "port_file", CFG_STRING, OFF(port_file), "", 0, 0, 0,
 	  "file to write the bound port to, once listening (for tests)" },
 	{ "max_uri_bytes", CFG_UINT, OFF(max_uri_bytes), "2048", 256, 65536, CFG_RELOADABLE,
@@ -245,6 +252,19 @@ cfg_set(struct zes_config *cfg, const struct cfg_key *k, const char *value,
 		    (enum zes_log_format *)(void *)(base + k->offset)) == 0)
 			return 0;
 		why = "must be json or text";
+		break;
+	case CFG_BOOL:
+		if (strcmp(value, "true") == 0 || strcmp(value, "on") == 0 ||
+		    strcmp(value, "yes") == 0 || strcmp(value, "1") == 0) {
+			*(int *)(base + k->offset) = 1;
+			return 0;
+		}
+		if (strcmp(value, "false") == 0 || strcmp(value, "off") == 0 ||
+		    strcmp(value, "no") == 0 || strcmp(value, "0") == 0) {
+			*(int *)(base + k->offset) = 0;
+			return 0;
+		}
+		why = "must be true or false";
 		break;
 	}
 	xasprintf(err, "%s: %s %s (%s)", k->name,

@@ -1,8 +1,9 @@
 /*
  * zesd process lifecycle, in this order and nowhere else: arguments, config,
- * logging, routes, workers, signals, the token cache, readiness (sd_notify
- * for systemd's Type=notify), rules reloads (SIGHUP and POST
- * /v1/rule-set-reloads) with their audit entries, shutdown.
+ * logging, routes, workers, signals, the token cache, the start-up check of
+ * the database (a standby only for read_only; read_only needs a current
+ * schema), readiness (sd_notify for systemd's Type=notify), rules reloads
+ * (SIGHUP and POST /v1/rule-set-reloads) with their audit entries, shutdown.
  */
 
 #include <errno.h>
@@ -33,6 +34,7 @@
 #include "zes/log.h"
 #include "zes/router.h"
 #include "zes/store.h"
+#include "zes/tokenuse.h"
 #include "zes/version.h"
 #include "zes/worker.h"
 #include "zes/xmalloc.h"
@@ -42,6 +44,7 @@
 #define MAIN_READY_POLL_MS	50	/* until ready: look whether every worker is */
 #define MAIN_READY_BACKOFF	20	/* polls skipped after a failed schema query */
 #define MAIN_LINK_LAST_MS	5000	/* stopping: the last audit link, at most */
+#define MAIN_REPLAY_POLL_MS	1000	/* read_only: how often the replay delay is asked */
 
 /*
  * The audit entry of a rules reload, waiting for the main thread's store:
@@ -76,7 +79,12 @@ struct main_state {
 	unsigned		 ready_skip;		/* polls to skip before asking again */
 	int			 ready;			/* READY=1 sent: serving */
 	struct zes_auditlink	*link;			/* links audit entries into the chain */
+	struct zes_tokenuse	*tokenuse;		/* writes the tokens' last use */
 	int			 notify_warned;
+	int			 checked;		/* the database passed main_check_done_cb */
+	int			 exit_status;		/* 1 once the start was refused */
+	struct event		*replay_timer;		/* read_only: the replay delay */
+	struct zes_store_job	*replay_job;
 };
 
 static void	main_usage(FILE *);
@@ -100,6 +108,10 @@ static void	main_notify(struct main_state *, const char *);
 static int	main_workers_ready(struct main_state *);
 static void	main_ready_timer_cb(evutil_socket_t, short, void *);
 static void	main_ready_done_cb(const struct zes_store_result *, void *);
+static void	main_check_done_cb(const struct zes_store_result *, void *);
+static void	main_replay_done_cb(const struct zes_store_result *, void *);
+static void	main_schema_done_cb(const struct zes_store_result *, void *);
+static void	main_begin_stop(struct main_state *);
 
 /* Print usage and the configuration keys. */
 static void
@@ -184,10 +196,139 @@ main_ready_timer_cb(evutil_socket_t fd, short what, void *arg)
 		m->ready_skip--;
 		return;
 	}
-	if (!zes_store_connected(m->srv.store) || !main_workers_ready(m))
+	if (!zes_store_connected(m->srv.store))
+		return;
+	if (!m->checked) {
+		m->ready_job = zes_store_query(m->srv.store,
+		    "SELECT pg_is_in_recovery()", 0, NULL, main_check_done_cb, m);
+		return;
+	}
+	if (!main_workers_ready(m))
 		return;
 	m->ready_job = zes_store_query(m->srv.store, sql, 0, NULL,
 	    main_ready_done_cb, m);
+}
+
+/*
+ * Refuse to go on with this database: log why, and stop as at SIGTERM, with
+ * exit status 1 (systemd sees the start fail: READY=1 was not sent).
+ */
+static void
+main_refuse(struct main_state *m, const char *reason)
+{
+	char	q[600], state[700];
+
+	zes_log_error("main", "start_refused", "reason=%s",
+	    zes_log_quote(q, sizeof(q), reason, 500));
+	snprintf(state, sizeof(state), "STATUS=refused to start: %s", reason);
+	main_notify(m, state);
+	m->exit_status = 1;
+	main_begin_stop(m);
+}
+
+/*
+ * The start-up check, before readiness: a database in recovery (a hot
+ * standby) takes no writes, so only a read_only zesd may use it; a
+ * read_only zesd cannot migrate, so its schema must be current already.
+ */
+static void
+main_check_done_cb(const struct zes_store_result *res, void *arg)
+{
+	static const char	 sql[] = "SELECT max(version) FROM schema_migrations";
+	struct main_state	*m = arg;
+	int			 recovery;
+
+	m->ready_job = NULL;
+	if (atomic_load(&m->srv.stopping))
+		return;
+	if (res->status != ZES_STORE_OK) {
+		m->ready_skip = MAIN_READY_BACKOFF;	/* asked again, not so often */
+		return;
+	}
+	recovery = strcmp(PQgetvalue(res->res[0], 0, 0), "t") == 0;
+	if (recovery && !m->srv.cfg->read_only) {
+		main_refuse(m, "the database is in recovery (a hot standby) and "
+		    "takes no writes: set read_only = true for a zesd that serves "
+		    "reads from a standby, or point database_url at the primary");
+		return;
+	}
+	if (!m->srv.cfg->read_only) {
+		m->checked = 1;
+		return;
+	}
+	zes_log_info("main", "read_only", "database_in_recovery=%s "
+	    "schema_needed=%s", recovery ? "true" : "false", ZES_SCHEMA_VERSION);
+	m->ready_job = zes_store_query(m->srv.store, sql, 0, NULL,
+	    main_schema_done_cb, m);
+}
+
+/* read_only: the schema version arrived; older than this zesd needs is fatal. */
+static void
+main_schema_done_cb(const struct zes_store_result *res, void *arg)
+{
+	struct main_state	*m = arg;
+	const char		*have;
+	char			 why[400];
+
+	m->ready_job = NULL;
+	if (atomic_load(&m->srv.stopping))
+		return;
+	if (res->status == ZES_STORE_ERROR && strcmp(res->sqlstate, "42P01") == 0)
+		have = NULL;		/* no schema_migrations: no schema at all */
+	else if (res->status != ZES_STORE_OK) {
+		m->ready_skip = MAIN_READY_BACKOFF;
+		return;
+	} else if (PQgetisnull(res->res[0], 0, 0))
+		have = NULL;
+	else
+		have = PQgetvalue(res->res[0], 0, 0);
+	if (have == NULL || strcmp(have, ZES_SCHEMA_VERSION) < 0) {
+		snprintf(why, sizeof(why), "read_only: the database's schema is at "
+		    "%s and this zesd needs %s; a read_only zesd cannot migrate: run "
+		    "zesctl migrate on the primary (the standby follows)",
+		    have != NULL ? have : "none", ZES_SCHEMA_VERSION);
+		main_refuse(m, why);
+		return;
+	}
+	m->checked = 1;
+}
+
+/*
+ * read_only, every MAIN_REPLAY_POLL_MS: how far the standby's WAL replay is
+ * behind (0 when it has replayed all it received; unknown on a primary).
+ */
+static void
+main_replay_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	static const char	 sql[] = "SELECT CASE WHEN NOT pg_is_in_recovery()"
+	    " THEN NULL WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()"
+	    " THEN 0 ELSE extract(epoch FROM now() -"
+	    " pg_last_xact_replay_timestamp()) END";
+	struct main_state	*m = arg;
+
+	(void)fd;
+	(void)what;
+	if (m->replay_job != NULL || !zes_store_connected(m->srv.store) ||
+	    atomic_load(&m->srv.stopping))
+		return;
+	m->replay_job = zes_store_query(m->srv.store, sql, 0, NULL,
+	    main_replay_done_cb, m);
+}
+
+/* The replay delay arrived: publish it for /metrics (-1: unknown). */
+static void
+main_replay_done_cb(const struct zes_store_result *res, void *arg)
+{
+	struct main_state	*m = arg;
+	long long		 ms = -1;
+	double			 s;
+
+	m->replay_job = NULL;
+	if (res->status == ZES_STORE_OK && !PQgetisnull(res->res[0], 0, 0)) {
+		s = strtod(PQgetvalue(res->res[0], 0, 0), NULL);
+		ms = s > 0 ? (long long)(s * 1000.0 + 0.5) : 0;	/* clocks may differ */
+	}
+	atomic_store(&m->srv.replay_delay_ms, ms);
 }
 
 /* The schema question was answered: with a schema, zesd is ready (READY=1). */
@@ -217,9 +358,18 @@ main_stop_cb(evutil_socket_t sig, short what, void *arg)
 	struct main_state	*m = arg;
 
 	(void)what;
-	if (atomic_exchange(&m->srv.stopping, 1))
+	if (atomic_load(&m->srv.stopping))
 		return;
 	zes_log_info("main", "stopping", "signal=%d", (int)sig);
+	main_begin_stop(m);
+}
+
+/* Stop: no new connections, the requests in flight finish, then the loop ends. */
+static void
+main_begin_stop(struct main_state *m)
+{
+	if (atomic_exchange(&m->srv.stopping, 1))
+		return;
 	main_notify(m, "STOPPING=1\nSTATUS=stopping: finishing requests in flight");
 	zes_workers_notify(&m->srv);
 	main_stop_when_written(m);
@@ -361,6 +511,14 @@ main_audit_reload(struct main_state *m, const char *actor, const char *trigger,
 	json_t				*sets, *changed, *removed, *d;
 	size_t				 i;
 
+	if (m->srv.cfg->read_only) {
+		/* A standby takes no audit entry: the primary's zesd writes its own. */
+		char q[100];
+
+		zes_log_info("main", "reload_not_audited", "trigger=%s "
+		    "reason=read_only", zes_log_quote(q, sizeof(q), trigger, 60));
+		return;
+	}
 	sets = json_array();
 	changed = json_array();
 	removed = json_array();
@@ -730,6 +888,7 @@ main(int argc, char *argv[])
 	event_set_log_callback(main_libevent_log_cb);
 	json_object_seed(0);
 	pthread_mutex_init(&m.srv.lock, NULL);
+	atomic_init(&m.srv.replay_delay_ms, -1);
 	zes_router_init();
 
 	if ((m.srv.rules = main_load_rules(m.srv.cfg->rules_dir, &errs)) == NULL) {
@@ -756,8 +915,13 @@ main(int argc, char *argv[])
 	opts.backoff_min_ms = 100;
 	opts.backoff_max_ms = 2000;
 	m.srv.store = zes_store_new(m.base, &opts, main_store_state_cb, &m);
-	m.link = zes_auditlink_start(m.base, m.srv.store,
-	    m.srv.cfg->audit_link_ms);
+	/* read_only: nothing is written, so no linking (the primary's zesd links). */
+	if (!m.srv.cfg->read_only)
+		m.link = zes_auditlink_start(m.base, m.srv.store,
+		    m.srv.cfg->audit_link_ms);
+	/* NULL for read_only: no token's last use is written either. */
+	m.tokenuse = zes_tokenuse_start(m.base, &m.srv,
+	    m.srv.cfg->token_last_use_ms);
 
 	m.sigterm = evsignal_new(m.base, SIGTERM, main_stop_cb, &m);
 	m.sigint = evsignal_new(m.base, SIGINT, main_stop_cb, &m);
@@ -773,6 +937,12 @@ main(int argc, char *argv[])
 	tv.tv_sec = MAIN_READY_POLL_MS / 1000;
 	tv.tv_usec = (MAIN_READY_POLL_MS % 1000) * 1000;
 	evtimer_add(m.ready_timer, &tv);
+	m.replay_timer = event_new(m.base, -1, EV_PERSIST, main_replay_timer_cb, &m);
+	if (m.srv.cfg->read_only) {
+		tv.tv_sec = MAIN_REPLAY_POLL_MS / 1000;
+		tv.tv_usec = (MAIN_REPLAY_POLL_MS % 1000) * 1000;
+		evtimer_add(m.replay_timer, &tv);
+	}
 	main_notify(&m, "STATUS=starting: waiting for the database, the token "
 	    "cache and the access index");
 
@@ -781,6 +951,7 @@ main(int argc, char *argv[])
 	bopts.poll_ms = m.srv.cfg->index_poll_ms;
 	bopts.max_overlay = m.srv.cfg->index_max_overlay;
 	bopts.statement_timeout_ms = m.srv.cfg->statement_timeout_ms;
+	bopts.poll_only = m.srv.cfg->read_only;
 	m.srv.builder = zes_builder_start(&m.srv, &bopts, m.srv.rules);
 	zes_workers_start(&m.srv);
 	for (i = 0; i < m.srv.cfg->nlisten; i++)
@@ -807,6 +978,8 @@ main(int argc, char *argv[])
 		zes_store_abandon(m.token_job);
 	if (m.ready_job != NULL)
 		zes_store_abandon(m.ready_job);
+	if (m.replay_job != NULL)
+		zes_store_abandon(m.replay_job);
 	/*
 	 * The workers' last transactions have ended: link their audit
 	 * entries, on this loop again with nothing else left to fire.
@@ -814,9 +987,11 @@ main(int argc, char *argv[])
 	evsignal_del(m.sighup);
 	evtimer_del(m.token_timer);
 	evtimer_del(m.ready_timer);
+	evtimer_del(m.replay_timer);
 	evtimer_del(m.audit_timer);
 	if (m.stop_timer != NULL)
 		evtimer_del(m.stop_timer);
+	zes_tokenuse_stop(m.tokenuse, MAIN_LINK_LAST_MS);
 	zes_auditlink_stop(m.link, MAIN_LINK_LAST_MS);
 	zes_store_free(m.srv.store);
 	event_free(m.sigterm);
@@ -825,6 +1000,7 @@ main(int argc, char *argv[])
 	event_free(m.token_timer);
 	event_free(m.audit_timer);
 	event_free(m.ready_timer);
+	event_free(m.replay_timer);
 	if (m.stop_timer != NULL)
 		event_free(m.stop_timer);
 	event_free(m.srv.reload_ev);
@@ -839,7 +1015,7 @@ main(int argc, char *argv[])
 	free(m.token_version);
 	free(m.pending_version);
 	pthread_mutex_destroy(&m.srv.lock);
-	zes_log_info("main", "stopped", "status=0");
+	zes_log_info("main", "stopped", "status=%d", m.exit_status);
 	libevent_global_shutdown();
-	return 0;
+	return m.exit_status;
 }

@@ -15,6 +15,7 @@
 #include <openssl/rand.h>
 
 #include "zes/common.h"
+#include "zes/config.h"
 #include "zes/import_rdw.h"
 #include "zes/migrate.h"
 #include "zes/rulesdir.h"
@@ -62,6 +63,7 @@ static int	ctl_token_list(struct ctl *, int, char **);
 static int	ctl_import_rdw(struct ctl *, int, char **);
 static int	ctl_check_rules(struct ctl *, int, char **);
 static int	ctl_audit_link(struct ctl *, int, char **);
+static int	ctl_purge(struct ctl *, int, char **);
 static int	ctl_link(struct ctl *, long long *);
 
 static const struct ctl_cmd ctl_cmds[] = {
@@ -144,6 +146,26 @@ static const struct ctl_cmd ctl_cmds[] = {
 		"runs on, e.g. after one was killed.  It waits for a linker that\n"
 		"is running, and links what that one left.\n",
 		ctl_audit_link,
+	},
+	{
+		"purge", "[--dry-run] [--config FILE]",
+		"remove the applications and exemptions past the retention period",
+		"Remove, in one transaction, the exemptions that ended more than\n"
+		"retention_months ago (at their validity's end, or their revocation\n"
+		"when earlier) and the applications refused or withdrawn that long\n"
+		"ago, or granted with such an exemption, with their Idempotency-Key\n"
+		"records and the change_log rows older than the cut-off; write one\n"
+		"audit entry (action purge) with the cut-off and the counts.  Never\n"
+		"an application in review, nor an exemption still valid or to come.\n"
+		"Print \"cutoff T (N months)\" and \"removed exemptions N,\n"
+		"applications N, idempotency keys N, change log rows N\".\n"
+		"\n"
+		"  --dry-run      count only (\"would remove ...\"): nothing changes\n"
+		"  --config FILE  zesd's configuration file: retention_months (default\n"
+		"                 24; ZES_RETENTION_MONTHS wins, as for zesd), and\n"
+		"                 its database_url when neither --database-url nor\n"
+		"                 ZES_DATABASE_URL is given\n",
+		ctl_purge,
 	},
 };
 
@@ -887,6 +909,83 @@ ctl_audit_link(struct ctl *ctl, int argc, char **argv)
 		return CTL_EXIT_FAIL;
 	}
 	return CTL_EXIT_OK;
+}
+
+/* zesctl purge [--dry-run] [--config FILE] */
+static int
+ctl_purge(struct ctl *ctl, int argc, char **argv)
+{
+	static const char *const	 names[] = { "--config" };
+	const char			*values[1] = { NULL };
+	const char			*params[2], *url;
+	struct zes_config		*cfg;
+	PGresult			*res = NULL;
+	char				**args, months[16], *err = NULL;
+	int				 i, nargs = 0, dry = 0, dashdash = 0;
+	int				 rc = CTL_EXIT_FAIL;
+
+	/* --dry-run is a flag: ctl_parse() knows options with values only. */
+	args = xcalloc((size_t)argc + 1, sizeof(*args));
+	for (i = 0; i < argc; i++) {
+		if (!dashdash && strcmp(argv[i], "--") == 0)
+			dashdash = 1;
+		else if (!dashdash && strcmp(argv[i], "--dry-run") == 0) {
+			if (dry)
+				ctl_usage(ctl->cmd, "--dry-run given twice");
+			dry = 1;
+			continue;
+		}
+		args[nargs++] = argv[i];
+	}
+	(void)ctl_parse(ctl, nargs, args, names, values, 1, NULL, 0);
+	free(args);
+	if ((cfg = zes_config_load(values[0], &err)) == NULL) {
+		ctl_warn("%s", err);
+		free(err);
+		return CTL_EXIT_FAIL;
+	}
+	url = getenv("ZES_DATABASE_URL");
+	if (ctl->database_url == NULL && (url == NULL || *url == '\0') &&
+	    values[0] != NULL)
+		ctl->database_url = cfg->database_url;
+	(void)snprintf(months, sizeof(months), "%u", cfg->retention_months);
+	if (ctl_connect(ctl) == -1)
+		goto out;
+	if (ctl_do(ctl, "BEGIN", 0, NULL, PGRES_COMMAND_OK,
+	    "cannot begin a transaction") == -1)
+		goto out;
+	params[0] = months;
+	params[1] = dry ? "true" : "false";
+	if ((res = ctl_exec(ctl, "SELECT cutoff, exemptions, applications,"
+	    " idempotency_keys, change_log FROM zes_purge($1::int, $2::boolean)",
+	    2, params, PGRES_TUPLES_OK, "cannot purge", NULL)) == NULL)
+		goto out;
+	if (dry)
+		ctl_rollback(ctl);
+	else if (ctl_commit(ctl) == -1)
+		goto out;
+	else
+		(void)ctl_link(ctl, NULL);	/* best effort: zesd links it too */
+	printf("cutoff %s (%s months)\n"
+	    "%s exemptions %s, applications %s, idempotency keys %s,"
+	    " change log rows %s\n", PQgetvalue(res, 0, 0), months,
+	    dry ? "would remove" : "removed", PQgetvalue(res, 0, 1),
+	    PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4));
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		ctl_warn("purge: cannot write to standard output%s",
+		    dry ? "" : " (the purge was committed)");
+		goto out;
+	}
+	rc = CTL_EXIT_OK;
+out:
+	PQclear(res);
+	if (rc != CTL_EXIT_OK && ctl->conn != NULL)
+		ctl_rollback(ctl);
+	/* ctl->database_url may point into cfg: the connection is made. */
+	if (ctl->database_url == cfg->database_url)
+		ctl->database_url = NULL;
+	zes_config_free(cfg);
+	return rc;
 }
 
 /*

@@ -36,7 +36,7 @@ static void	access_checks_run(struct zes_req *);
 const struct zes_route zes_routes_access[] = {
 	{ .method = EVHTTP_REQ_POST, .path = "/v1/access-checks",
 	  .roles = ZES_ROLE_ENFORCEMENT, .body = ZES_BODY_JSON_RAW, .body_factor = 4,
-	  .handler = access_checks_run },
+	  .safe = 1, .handler = access_checks_run },
 	{ 0 }
 };
 

@@ -51,7 +51,7 @@ const struct zes_route zes_routes_applications[] = {
 	  .roles = APP_READERS, .handler = applications_list },
 	{ .method = EVHTTP_REQ_POST, .path = "/v1/applications/_search",
 	  .roles = APP_READERS, .body = ZES_BODY_JSON,
-	  .handler = applications_search },
+	  .safe = 1, .handler = applications_search },
 	{ .method = EVHTTP_REQ_GET, .path = "/v1/applications/{id}",
 	  .roles = APP_READERS, .handler = applications_get },
 	{ .method = EVHTTP_REQ_POST, .path = "/v1/applications/{id}/decision",
@@ -62,7 +62,7 @@ const struct zes_route zes_routes_applications[] = {
 	  .handler = applications_withdraw },
 	{ .method = EVHTTP_REQ_POST, .path = "/v1/evaluations",
 	  .roles = APP_READERS, .body = ZES_BODY_JSON,
-	  .handler = applications_evaluate },
+	  .safe = 1, .handler = applications_evaluate },
 	{ 0 }
 };
 
@@ -149,8 +149,10 @@ static const char app_insert_sql[] =
     "  '/v1/applications/' || $1, $19 WHERE $17::text IS NOT NULL RETURNING 1),"
     " aud AS (INSERT INTO audit_entries (at, actor, action, object, detail)"
     "  SELECT clock_timestamp(), $20, v.action, v.object, v.detail"
-    "  FROM (VALUES (1, 'application.submit', 'application/' || $1, $21::jsonb),"
-    "  (2, 'exemption.grant', 'exemption/' || $2, $22::jsonb))"
+    "  FROM (VALUES (1, 'application.submit', 'application/' || $1, $21::jsonb"
+    "  || jsonb_build_object('plateHash', zes_plate_hash($6, $5))),"
+    "  (2, 'exemption.grant', 'exemption/' || $2, $22::jsonb"
+    "  || jsonb_build_object('plateHash', zes_plate_hash($6, $5))))"
     "  v (n, action, object, detail)"
     "  WHERE v.object IS NOT NULL ORDER BY v.n RETURNING 1)"
     " SELECT (SELECT count(*) FROM app), (SELECT count(*) FROM ex),"
@@ -171,20 +173,25 @@ static const char app_decide_sql[] =
     " app AS (UPDATE applications SET status = $3, decision = $4::jsonb,"
     "  decided_at = to_timestamp($5::bigint), decided_by = $6::uuid,"
     "  exemption_id = $2::uuid WHERE id = $1::uuid AND status = 'in_review'"
-    "  RETURNING id)"
+    "  RETURNING id, jsonb_build_object('plateHash',"
+    "  zes_plate_hash(country, plate)) AS h)"
     " SELECT (SELECT count(*) FROM app), (SELECT count(*) FROM ex),"
     " CASE WHEN EXISTS (SELECT FROM app) THEN zes_audit_append($7,"
-    "  'application.decide', 'application/' || $1, $8::jsonb) END,"
+    "  'application.decide', 'application/' || $1,"
+    "  $8::jsonb || (SELECT h FROM app)) END,"
     " CASE WHEN EXISTS (SELECT FROM ex) THEN zes_audit_append($7,"
-    "  'exemption.grant', 'exemption/' || $2, $9::jsonb) END";
+    "  'exemption.grant', 'exemption/' || $2,"
+    "  $9::jsonb || (SELECT h FROM app)) END";
 
 static const char app_withdraw_sql[] =
     "WITH app AS (UPDATE applications SET status = 'withdrawn',"
     "  withdrawn_at = to_timestamp($2::bigint), withdrawn_by = $3::uuid"
-    "  WHERE id = $1::uuid AND status = 'in_review' RETURNING id)"
+    "  WHERE id = $1::uuid AND status = 'in_review' RETURNING id,"
+    "  jsonb_build_object('plateHash', zes_plate_hash(country, plate)) AS h)"
     " SELECT (SELECT count(*) FROM app),"
     " CASE WHEN EXISTS (SELECT FROM app) THEN zes_audit_append($4,"
-    "  'application.withdraw', 'application/' || $1, $5::jsonb) END";
+    "  'application.withdraw', 'application/' || $1,"
+    "  $5::jsonb || (SELECT h FROM app)) END";
 
 /* Every filter is optional (NULL); newest first, keyset on (submitted_at, id). */
 static const char app_list_sql[] =
@@ -953,7 +960,10 @@ app_submit_decide(struct app_txn *t, const PGresult *res,
 	app_param(t, 17, t->key != NULL ? t->hash : NULL);
 	app_param(t, 18, t->key != NULL ? t->text : NULL);
 	app_param(t, 19, r->who.name);
-	/* The audit trail holds no plate, KvK number or e-mail address. */
+	/*
+	 * The audit trail holds no plate, KvK number or e-mail address: the
+	 * statement adds the plate's keyed hash (schema/0006, zes_plate_hash).
+	 */
 	app_param_json(t, 20, json_pack("{s:s, s:s?, s:s, s:s?}",
 	    "type", a->type, "municipality",
 	    a->municipality != NULL ? a->municipality->code : NULL,

@@ -15,6 +15,7 @@
 #include "zes/auditchain.h"
 #include "zes/http.h"
 #include "zes/json.h"
+#include "zes/plate.h"
 #include "zes/routes.h"
 #include "zes/store.h"
 #include "zes/worker.h"
@@ -33,7 +34,7 @@ const struct zes_route zes_routes_audit[] = {
 	  .roles = ZES_ROLE_AUDITOR | ZES_ROLE_ADMIN, .handler = audit_list },
 	{ .method = EVHTTP_REQ_POST, .path = "/v1/audit-entries/_search",
 	  .roles = ZES_ROLE_AUDITOR | ZES_ROLE_ADMIN, .body = ZES_BODY_JSON,
-	  .handler = audit_search },
+	  .safe = 1, .handler = audit_search },
 	{ .method = EVHTTP_REQ_GET, .path = "/v1/audit-verification",
 	  .roles = ZES_ROLE_AUDITOR | ZES_ROLE_ADMIN, .handler = audit_verify },
 	{ 0 }
@@ -50,6 +51,8 @@ static const char audit_list_sql[] =
     " AND ($2::text IS NULL OR object = $2)"
     " AND ($3::text IS NULL OR action = $3)"
     " AND ($4::text IS NULL OR actor = $4)"
+    " AND ($6::text IS NULL OR (detail ? 'plateHash'"
+    "  AND detail->>'plateHash' = zes_plate_hash($7::text, $6::text)))"
     " ORDER BY audit_entries.seq LIMIT $5::int";
 
 static const char audit_verify_sql[] =
@@ -69,6 +72,8 @@ struct audit_query {
 	long long	 since;
 	long long	 limit;
 	const char	*object, *action, *actor;	/* borrowed from the request */
+	struct zes_plate plate;		/* the search's, when has_plate */
+	int		 has_plate;
 };
 
 /* Cursor text: "a" + the last seq in decimal, so a cursor is opaque but tiny. */
@@ -96,8 +101,9 @@ static void
 audit_run(struct zes_req *r, const struct audit_query *q)
 {
 	char		 since[24], limit[24];
-	const char	*params[5];
+	const char	*params[7];
 	struct zes_store_stmt	 stmts[2];
+	int			 n = 0;
 
 	snprintf(since, sizeof(since), "%lld", q->since);
 	snprintf(limit, sizeof(limit), "%lld", q->limit + 1);
@@ -106,6 +112,8 @@ audit_run(struct zes_req *r, const struct audit_query *q)
 	params[2] = q->action;
 	params[3] = q->actor;
 	params[4] = limit;
+	params[5] = q->has_plate ? q->plate.text : NULL;
+	params[6] = q->has_plate ? q->plate.country : NULL;
 	memset(stmts, 0, sizeof(stmts));
 	r->data = xmalloc(sizeof(long long));
 	*(long long *)r->data = q->limit;
@@ -113,13 +121,15 @@ audit_run(struct zes_req *r, const struct audit_query *q)
 	/*
 	 * Link what is pending first, in the same transaction: an entry whose
 	 * change committed before this request is listed now, not only after
-	 * the linker's next turn.
+	 * the linker's next turn.  A read_only zesd (on a standby) writes
+	 * nothing: it lists what the primary's linker has linked.
 	 */
-	stmts[0].sql = "SELECT zes_audit_link(10000)";
-	stmts[1].sql = audit_list_sql;
-	stmts[1].nparams = 5;
-	stmts[1].params = params;
-	r->job = zes_store_tx(r->w->store, stmts, 2, audit_list_done, r);
+	if (!r->cfg->read_only)
+		stmts[n++].sql = "SELECT zes_audit_link(10000)";
+	stmts[n].sql = audit_list_sql;
+	stmts[n].nparams = 7;
+	stmts[n].params = params;
+	r->job = zes_store_tx(r->w->store, stmts, n + 1, audit_list_done, r);
 	if (r->job == NULL)
 		zes_http_unavailable(r, "the database is unavailable");
 }
@@ -195,7 +205,8 @@ static void
 audit_list(struct zes_req *r)
 {
 	static const char *const allowed[] = { "sinceSeq", "limit", "cursor", NULL };
-	struct audit_query	 q = { 0, AUDIT_LIMIT_DEFAULT, NULL, NULL, NULL };
+	struct audit_query	 q = { 0, AUDIT_LIMIT_DEFAULT, NULL, NULL, NULL,
+				    { "", "", 0, "", 0 }, 0 };
 	const char		*v, *errstr;
 
 	zes_req_query_check(r, allowed);
@@ -214,7 +225,11 @@ audit_list(struct zes_req *r)
 	audit_run(r, &q);
 }
 
-/* POST /v1/audit-entries/_search {"object","action","actor","sinceSeq","limit","cursor"} */
+/*
+ * POST /v1/audit-entries/_search {"object","action","actor","plate","country",
+ * "sinceSeq","limit","cursor"}: a plate finds the entries whose detail holds
+ * its keyed hash (schema/0006), hashed here by the database.
+ */
 static void
 audit_search(struct zes_req *r)
 {
@@ -222,12 +237,16 @@ audit_search(struct zes_req *r)
 		{ "object", ZES_JSON_STRING, 0, 0 },
 		{ "action", ZES_JSON_STRING, 0, 0 },
 		{ "actor", ZES_JSON_STRING, 0, 0 },
+		{ "plate", ZES_JSON_STRING, 0, 0 },
+		{ "country", ZES_JSON_STRING, 0, 0 },
 		{ "sinceSeq", ZES_JSON_INTEGER, 0, 0 },
 		{ "limit", ZES_JSON_INTEGER, 0, 0 },
 		{ "cursor", ZES_JSON_STRING, 0, 0 },
 		{ NULL, 0, 0, 0 }
 	};
-	struct audit_query	 q = { 0, AUDIT_LIMIT_DEFAULT, NULL, NULL, NULL };
+	struct audit_query	 q = { 0, AUDIT_LIMIT_DEFAULT, NULL, NULL, NULL,
+				    { "", "", 0, "", 0 }, 0 };
+	const char		*country, *why;
 	json_t			*v;
 
 	zes_req_query_check(r, (const char *const[]){ NULL });
@@ -239,6 +258,19 @@ audit_search(struct zes_req *r)
 		q.action = json_string_value(v);
 	if (json_is_string(v = json_object_get(r->body, "actor")))
 		q.actor = json_string_value(v);
+	country = json_string_value(json_object_get(r->body, "country"));
+	if (country != NULL && !zes_plate_country_valid(country))
+		zes_req_error(r, "country",
+		    "must be an ISO 3166-1 alpha-2 code such as \"DE\"");
+	else if (country != NULL && json_object_get(r->body, "plate") == NULL)
+		zes_req_error(r, "country", "is given with a plate only");
+	else if (json_is_string(v = json_object_get(r->body, "plate"))) {
+		if (zes_plate_parse(json_string_value(v), json_string_length(v),
+		    country, &q.plate, &why) != 0)
+			zes_req_error(r, "plate", "%s", why);
+		else
+			q.has_plate = 1;
+	}
 	if (json_is_integer(v = json_object_get(r->body, "sinceSeq")) &&
 	    (q.since = json_integer_value(v)) < 0)
 		zes_req_error(r, "sinceSeq", "must be 0 or more");
@@ -419,9 +451,15 @@ audit_verify(struct zes_req *r)
 	/*
 	 * Link what is pending first (the walk itself is a read-only
 	 * snapshot), so that changes committed before this request count.
+	 * A read_only zesd links nothing: entries the primary has not linked
+	 * yet count as pending.
 	 */
-	r->job = zes_store_query(r->w->store, "SELECT zes_audit_link(10000)", 0,
-	    NULL, audit_verify_linked, r);
+	if (r->cfg->read_only)
+		r->job = zes_store_txn(r->w->store, audit_verify_step,
+		    audit_verify_done, r);
+	else
+		r->job = zes_store_query(r->w->store,
+		    "SELECT zes_audit_link(10000)", 0, NULL, audit_verify_linked, r);
 	if (r->job == NULL)
 		zes_http_unavailable(r, "the database is unavailable");
 }

@@ -3,12 +3,16 @@
  * the tokens not revoked, with role and municipality.  A lookup hashes the
  * presented token, finds the hash by binary search and confirms it with a
  * constant-time comparison.  The set is rebuilt (never changed) when tokens
- * change; only each token's rate-limit buckets, atomics, move while it is used.
+ * change; only each token's rate-limit buckets and last use, atomics, move
+ * while it is used.  A lookup that finds a token records the second of its
+ * use in memory; daemon/tokenuse.c writes the uses to the database now and
+ * then, so a request never writes for it.
  */
 
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 
@@ -20,6 +24,8 @@ struct auth_token {
 	uint8_t			hash[ZES_TOKEN_HASH_LEN];
 	struct zes_principal	who;		/* who.rate is NULL here; a lookup points it at rate */
 	struct zes_rate_state	rate;
+	_Atomic int64_t		used;		/* last lookup, epoch seconds; 0 never */
+	_Atomic int64_t		written;	/* the last `used` written to the database */
 };
 
 struct zes_tokens {
@@ -100,6 +106,8 @@ zes_tokens_from_result(const PGresult *res, char **err)
 
 		for (k = 0; k < ZES_RATE_NCLASSES; k++)
 			atomic_init(&t->v[i].rate.tat[k], 0);
+		atomic_init(&t->v[i].used, 0);
+		atomic_init(&t->v[i].written, 0);
 		t->by_name[i] = &t->v[i];
 	}
 	qsort(t->by_name, t->n, sizeof(*t->by_name), auth_name_cmp);
@@ -133,6 +141,20 @@ zes_tokens_count(const struct zes_tokens *t)
 	return t == NULL ? 0 : t->n;
 }
 
+/*
+ * Record that a token was used now.  Only a new second is stored, so the
+ * token's cache line is written once a second, not at every request.
+ */
+static void
+auth_mark_used(const struct auth_token *a)
+{
+	struct auth_token	*w = (struct auth_token *)a;
+	int64_t			 now = (int64_t)time(NULL);
+
+	if (atomic_load_explicit(&w->used, memory_order_relaxed) != now)
+		atomic_store_explicit(&w->used, now, memory_order_relaxed);
+}
+
 /* Look a presented token up. */
 int
 zes_tokens_lookup(const struct zes_tokens *t, const char *token, size_t len,
@@ -149,6 +171,7 @@ zes_tokens_lookup(const struct zes_tokens *t, const char *token, size_t len,
 	if (hit != NULL && CRYPTO_memcmp(hit->hash, key.hash, ZES_TOKEN_HASH_LEN) == 0) {
 		*who = hit->who;
 		who->rate = (struct zes_rate_state *)&hit->rate;
+		auth_mark_used(hit);
 		rc = 0;
 	}
 	OPENSSL_cleanse(key.hash, sizeof(key.hash));
@@ -173,6 +196,7 @@ zes_tokens_lookup_name(const struct zes_tokens *t, const char *name,
 		if ((c = strcmp(name, a->who.name)) == 0) {
 			*who = a->who;
 			who->rate = (struct zes_rate_state *)&a->rate;
+			auth_mark_used(a);
 			return 0;
 		}
 		if (c < 0)
@@ -183,7 +207,7 @@ zes_tokens_lookup_name(const struct zes_tokens *t, const char *name,
 	return -1;
 }
 
-/* Carry the buckets of the tokens two sets share (matched by hash). */
+/* Carry the buckets and last uses of the tokens two sets share (matched by hash). */
 void
 zes_tokens_carry_rates(struct zes_tokens *to, const struct zes_tokens *from)
 {
@@ -200,5 +224,48 @@ zes_tokens_carry_rates(struct zes_tokens *to, const struct zes_tokens *from)
 			atomic_store_explicit(&to->v[i].rate.tat[k],
 			    atomic_load_explicit(&old->rate.tat[k],
 			    memory_order_relaxed), memory_order_relaxed);
+		atomic_store(&to->v[i].used, atomic_load(&old->used));
+		atomic_store(&to->v[i].written, atomic_load(&old->written));
+	}
+}
+
+/* The uses not written yet: a new array (caller frees) and its length. */
+struct zes_token_use *
+zes_tokens_uses(const struct zes_tokens *t, size_t *n)
+{
+	struct zes_token_use	*u;
+	int64_t			 used;
+	size_t			 i;
+
+	*n = 0;
+	if (t == NULL || t->n == 0)
+		return NULL;
+	u = xcalloc(t->n, sizeof(*u));
+	for (i = 0; i < t->n; i++) {
+		used = atomic_load(&t->v[i].used);
+		if (used == 0 || used == atomic_load(&t->v[i].written))
+			continue;
+		u[*n].index = i;
+		u[*n].at = used;
+		snprintf(u[*n].id, sizeof(u[*n].id), "%s", t->v[i].who.id);
+		(*n)++;
+	}
+	if (*n == 0) {
+		free(u);
+		return NULL;
+	}
+	return u;
+}
+
+/* The uses of zes_tokens_uses() were written: they need not be again. */
+void
+zes_tokens_uses_written(struct zes_tokens *t, const struct zes_token_use *u,
+    size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (u[i].index < t->n)
+			atomic_store(&t->v[u[i].index].written, u[i].at);
 	}
 }

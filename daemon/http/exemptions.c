@@ -35,7 +35,7 @@ const struct zes_route zes_routes_exemptions[] = {
 	  .roles = EXEMPTIONS_READERS, .handler = exemptions_list },
 	{ .method = EVHTTP_REQ_POST, .path = "/v1/exemptions/_search",
 	  .roles = EXEMPTIONS_READERS, .body = ZES_BODY_JSON,
-	  .handler = exemptions_search },
+	  .safe = 1, .handler = exemptions_search },
 	{ .method = EVHTTP_REQ_GET, .path = "/v1/exemptions/{id}",
 	  .roles = EXEMPTIONS_READERS, .handler = exemptions_get },
 	{ .method = EVHTTP_REQ_POST, .path = "/v1/exemptions/{id}/revocation",
@@ -94,9 +94,10 @@ static const char exemptions_list_sql[] =
 /*
  * Revoke in one statement: the update (only when not revoked yet and, for
  * an assessor, of its own municipality; its trigger writes change_log) and
- * the audit entry commit together or not at all.  The first columns tell
- * the caller what happened: the issuer (no row: unknown id) and the audit
- * seq (NULL: nothing was revoked); then the exemption as revoked.
+ * the audit entry (with the plate's keyed hash, schema/0006) commit
+ * together or not at all.  The first columns tell the caller what
+ * happened: the issuer (no row: unknown id) and the audit seq (NULL:
+ * nothing was revoked); then the exemption as revoked.
  */
 static const char exemptions_revoke_sql[] =
     "WITH t AS (SELECT issuer FROM exemptions WHERE id = $1::uuid),"
@@ -105,7 +106,8 @@ static const char exemptions_revoke_sql[] =
     " AND ($3::text IS NULL OR e.issuer = $3) RETURNING e.*),"
     " a AS (SELECT zes_audit_append($4, 'exemption.revoke',"
     " 'exemption/' || u.id::text, jsonb_build_object('type', u.type,"
-    " 'scope', u.scope, 'issuer', u.issuer, 'reason', $2::text)) AS seq"
+    " 'scope', u.scope, 'issuer', u.issuer, 'reason', $2::text,"
+    " 'plateHash', zes_plate_hash(u.country, u.plate))) AS seq"
     " FROM u)"
     " SELECT t.issuer, a.seq::text, " EXEMPTIONS_COLUMNS
     " FROM t LEFT JOIN u e ON true LEFT JOIN a ON true";

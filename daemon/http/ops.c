@@ -148,6 +148,27 @@ ops_metrics_index(struct evbuffer *buf, struct zes_worker *w)
 	    (unsigned long long)bs.errors_total);
 }
 
+/*
+ * read_only, in Prometheus text: the state and, on a standby, how far its
+ * WAL replay is behind the primary (the main thread asks every second).
+ */
+static void
+ops_metrics_replica(struct evbuffer *buf, struct zes_req *r)
+{
+	long long	ms = atomic_load(&r->w->srv->replay_delay_ms);
+
+	evbuffer_add_printf(buf,
+	    "# HELP zes_read_only 1 when this zesd serves reads only (read_only, a standby's zesd).\n"
+	    "# TYPE zes_read_only gauge\n"
+	    "zes_read_only %d\n", r->cfg->read_only ? 1 : 0);
+	if (!r->cfg->read_only || ms < 0)
+		return;
+	evbuffer_add_printf(buf,
+	    "# HELP zes_replication_delay_seconds How far the standby's WAL replay is behind the primary (0 when it replayed all it received).\n"
+	    "# TYPE zes_replication_delay_seconds gauge\n"
+	    "zes_replication_delay_seconds %.3f\n", (double)ms / 1000.0);
+}
+
 /* GET /metrics: every worker's counters merged. */
 static void
 ops_metrics(struct zes_req *r)
@@ -179,6 +200,7 @@ ops_metrics(struct zes_req *r)
 	buf = evbuffer_new();
 	zes_metrics_render(buf, sets, i, &x);
 	ops_metrics_index(buf, r->w);
+	ops_metrics_replica(buf, r);
 	len = evbuffer_get_length(buf);
 	zes_http_reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8",
 	    evbuffer_pullup(buf, (ev_ssize_t)len), len);

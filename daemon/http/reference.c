@@ -26,7 +26,7 @@ const struct zes_route zes_routes_reference[] = {
 	  .roles = ZES_ROLE_ANY, .handler = reference_municipalities },
 	{ .method = EVHTTP_REQ_POST, .path = "/v1/vehicles/_search",
 	  .roles = ZES_ROLE_DESK | ZES_ROLE_ASSESSOR | ZES_ROLE_ADMIN,
-	  .body = ZES_BODY_JSON, .handler = reference_vehicles_search },
+	  .body = ZES_BODY_JSON, .safe = 1, .handler = reference_vehicles_search },
 	{ 0 }
 };
 

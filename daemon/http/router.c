@@ -61,7 +61,14 @@ zes_router_init(void)
 	}
 }
 
-/* Print the table: "METHOD PATH role,role" (or "public") a line. */
+/* Does the route write?  Every method but GET, unless marked safe. */
+int
+zes_route_writes(const struct zes_route *r)
+{
+	return r->method != EVHTTP_REQ_GET && !r->safe;
+}
+
+/* Print the table: "METHOD PATH role,role writes" ("public", "reads") a line. */
 void
 zes_router_print(FILE *f)
 {
@@ -81,7 +88,8 @@ zes_router_print(FILE *f)
 				sep = ",";
 			}
 		}
-		fputc('\n', f);
+		fprintf(f, " %s\n", zes_route_writes(router_routes[i]) ?
+		    "writes" : "reads");
 	}
 }
 

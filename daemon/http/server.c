@@ -2,9 +2,10 @@
  * The HTTP shell around the handlers: evhttp set-up per worker (TLS,
  * limits), each connection's accounting and request-read deadline, and for
  * each request the steps every route shares (request id, URI and header
- * limits, route match, CORS, token or client certificate and role, rate
- * limit, body limits, content type, strict JSON, deadline), and the single
- * reply path that adds the common headers, logs and counts.
+ * limits, route match, CORS, token or client certificate and role, the
+ * refusal of writes by a read_only zesd, rate limit, body limits, content
+ * type, strict JSON, deadline), and the single reply path that adds the
+ * common headers, logs and counts.
  */
 
 #include <stdarg.h>
@@ -85,6 +86,7 @@ static void	server_send(struct zes_req *, int, const char *, struct evbuffer *);
 static void	server_free_req(struct zes_req *);
 static int	server_content_type_ok(const char *);
 static void	server_preflight(struct zes_req *);
+static void	server_read_only(struct zes_req *);
 static const char *server_reason(int);
 static uint64_t	server_now_ns(void);
 
@@ -700,9 +702,18 @@ server_request_cb(struct evhttp_request *ev, void *arg)
 			    zes_role_name(r->who.role));
 			return;
 		}
-		if (server_rate_limit(r) != 0)
-			return;
 	}
+	/*
+	 * After authentication and the role (a caller without rights learns
+	 * nothing, not even that this zesd is read-only), before the rate
+	 * limit (a refused write costs nothing) and the body.
+	 */
+	if (r->cfg->read_only && zes_route_writes(r->route)) {
+		server_read_only(r);
+		return;
+	}
+	if (r->route->roles != ZES_ROLE_NONE && server_rate_limit(r) != 0)
+		return;
 	/* Borrowed from the worker's token set: not for after an asynchronous gap. */
 	r->who.rate = NULL;
 
@@ -1006,7 +1017,8 @@ server_send(struct zes_req *r, int status, const char *ctype,
 		if (evhttp_find_header(out, "ETag") != NULL)
 			evhttp_add_header(out, "Access-Control-Expose-Headers", "ETag");
 	}
-	if (status == 503 && evhttp_find_header(out, "Retry-After") == NULL)
+	if (status == 503 && !r->no_retry_after &&
+	    evhttp_find_header(out, "Retry-After") == NULL)
 		evhttp_add_header(out, "Retry-After", RETRY_AFTER_S);
 	if (w->tls != NULL)
 		evhttp_add_header(out, "Strict-Transport-Security", ZES_TLS_HSTS);
@@ -1074,16 +1086,16 @@ zes_http_reply_bytes(struct zes_req *r, int status, const char *ctype,
 	evbuffer_free(buf);
 }
 
-/* Build and send a problem+json. */
+/* Build and send a problem+json of the type `slug`. */
 static void
-server_problem(struct zes_req *r, int status, const char *title,
-    const char *detail, json_t *errors)
+server_problem_typed(struct zes_req *r, int status, const char *slug,
+    const char *title, const char *detail, json_t *errors)
 {
 	json_t		*p;
 	struct evbuffer	*buf = evbuffer_new();
 	char		*text, type[128];
 
-	snprintf(type, sizeof(type), PROBLEM_TYPE_BASE "%s", server_slug(status));
+	snprintf(type, sizeof(type), PROBLEM_TYPE_BASE "%s", slug);
 	p = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", type, "title", title,
 	    "status", status, "detail", detail, "instance", r->path ? r->path : "/");
 	if (p == NULL)
@@ -1097,6 +1109,28 @@ server_problem(struct zes_req *r, int status, const char *title,
 	json_decref(p);
 	server_send(r, status, "application/problem+json", buf);
 	evbuffer_free(buf);
+}
+
+/* Build and send a problem+json of the status's own type. */
+static void
+server_problem(struct zes_req *r, int status, const char *title,
+    const char *detail, json_t *errors)
+{
+	server_problem_typed(r, status, server_slug(status), title, detail,
+	    errors);
+}
+
+/*
+ * A write on a read_only zesd: 503 of type read-only, without Retry-After
+ * (it would never succeed here; the primary's zesd takes writes).
+ */
+static void
+server_read_only(struct zes_req *r)
+{
+	r->no_retry_after = 1;
+	server_problem_typed(r, 503, "read-only", "Read-only",
+	    "this zesd serves reads only (read_only = true, on a standby "
+	    "database); send writes to the zesd of the primary", NULL);
 }
 
 /* Answer with a problem; detail formatted. */

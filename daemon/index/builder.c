@@ -179,7 +179,10 @@ builder_notice_cb(void *arg, const char *message)
 	    zes_log_quote(q, sizeof(q), message, 500));
 }
 
-/* Connect (blocking: this thread serves no request) and LISTEN. */
+/*
+ * Connect (blocking: this thread serves no request) and LISTEN, unless
+ * poll_only (a read_only zesd: a hot standby refuses LISTEN during recovery).
+ */
 static int
 builder_connect(struct zes_builder *b)
 {
@@ -207,7 +210,7 @@ builder_connect(struct zes_builder *b)
 		b->conn = NULL;
 		return -1;
 	}
-	if (builder_exec(b, "LISTEN zes_change") != 0) {
+	if (!b->opts.poll_only && builder_exec(b, "LISTEN zes_change") != 0) {
 		PQfinish(b->conn);
 		b->conn = NULL;
 		return -1;

@@ -2,8 +2,9 @@
  * Bearer-token authentication: an immutable, reference-counted set of the
  * tokens not revoked (hashes only), built from the database by the main
  * thread and handed to the workers, who look tokens up without locks.  The
- * one mutable part is each token's rate-limit buckets (atomics), carried
- * over from set to set, so that a rebuilt set does not refill them.
+ * mutable parts are each token's rate-limit buckets and the second of its
+ * last use (atomics), carried over from set to set, so that a rebuilt set
+ * does not refill the buckets nor forget a use not written yet.
  */
 #ifndef ZES_AUTH_H
 #define ZES_AUTH_H
@@ -28,6 +29,13 @@ struct zes_principal {
 
 struct zes_tokens;
 
+/* A token's last use, not yet written to tokens.last_used_at. */
+struct zes_token_use {
+	size_t		 index;		/* in the set it came from */
+	char		 id[40];	/* token id (uuid) */
+	int64_t		 at;		/* epoch seconds */
+};
+
 /* The SQL that zes_tokens_from_result() expects, and a cheap query telling whether tokens changed. */
 extern const char zes_tokens_sql[];
 extern const char zes_tokens_version_sql[];
@@ -38,7 +46,10 @@ struct zes_tokens	*zes_tokens_ref(struct zes_tokens *);
 void			 zes_tokens_unref(struct zes_tokens *);
 size_t			 zes_tokens_count(const struct zes_tokens *);
 
-/* Look a presented token up; 0 and *who filled when known, -1 otherwise. */
+/*
+ * Look a presented token up; 0 and *who filled when known, -1 otherwise.
+ * A token found is marked used now (see zes_tokens_uses()).
+ */
 int			 zes_tokens_lookup(const struct zes_tokens *, const char *token,
 			    size_t len, struct zes_principal *who);
 /*
@@ -55,5 +66,15 @@ int			 zes_tokens_lookup_name(const struct zes_tokens *, const char *name,
  */
 void			 zes_tokens_carry_rates(struct zes_tokens *to,
 			    const struct zes_tokens *from);
+
+/*
+ * The tokens of the set used since their use was last written: a new
+ * array (the caller frees it) of *n entries, NULL when none.  For the one
+ * thread that writes them (daemon/tokenuse.c).
+ */
+struct zes_token_use	*zes_tokens_uses(const struct zes_tokens *, size_t *n);
+/* Those uses (from this set) were written to the database. */
+void			 zes_tokens_uses_written(struct zes_tokens *,
+			    const struct zes_token_use *, size_t n);
 
 #endif

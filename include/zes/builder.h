@@ -21,6 +21,7 @@ struct zes_builder_opts {
 	unsigned	 poll_ms;		/* look at change_log at least this often */
 	unsigned	 max_overlay;		/* plates in the overlay before a merge */
 	unsigned	 statement_timeout_ms;
+	int		 poll_only;		/* no LISTEN: a hot standby refuses it */
 };
 
 /* Figures for /metrics, read from any thread. */

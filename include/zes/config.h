@@ -43,6 +43,9 @@ struct zes_config {
 	unsigned		 index_poll_ms;
 	unsigned		 index_max_overlay;
 	unsigned		 audit_link_ms;		/* how often audit entries are linked */
+	unsigned		 token_last_use_ms;	/* how often tokens' last use is written */
+	unsigned		 retention_months;	/* zesctl purge: kept this long after the end */
+	int			 read_only;		/* a standby's zesd: no writes at all */
 	char			*port_file;		/* where to write the bound port ("" none) */
 	unsigned		 max_uri_bytes;		/* longer request URIs: 414 */
 	unsigned		 max_header_count;	/* more header fields: 431 */

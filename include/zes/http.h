@@ -39,6 +39,12 @@ struct zes_route {
 	unsigned		 body_factor;	/* max body = max_body_bytes * factor (0 means 1) */
 	int			 cors_any;	/* Access-Control-Allow-Origin: * */
 	unsigned		 timeout_ms;	/* caps request_timeout_ms for this route; 0: no cap */
+	/*
+	 * A POST that changes nothing (a search, access checks, a dry run):
+	 * a read_only zesd serves it.  Every other POST, PATCH or DELETE
+	 * writes and is refused there (zes_route_writes()).
+	 */
+	int			 safe;
 	zes_handler_fn		*handler;
 };
 
@@ -70,6 +76,7 @@ struct zes_req {
 	unsigned			 timeout_ms;
 	void				*data;		/* the handler's own state */
 	void				(*data_free)(void *);
+	int				 no_retry_after;	/* a 503 that retrying cannot cure */
 };
 
 /* Answer with a JSON body (stolen) and status. */

@@ -30,10 +30,18 @@ enum zes_match		 zes_router_match(enum evhttp_cmd_type, const char *path,
 			    char *params[ZES_ROUTE_MAX_PARAMS], unsigned *allow);
 
 /*
- * Print the route table, one route a line: method, path template and the
- * roles that may call it ("public" for none needed), for `zesd --routes`.
+ * Print the route table, one route a line: method, path template, the
+ * roles that may call it ("public" for none needed) and "writes" or
+ * "reads" (zes_route_writes()), for `zesd --routes`.
  */
 void			 zes_router_print(FILE *);
+
+/*
+ * Does the route write (a read_only zesd refuses it)?  Every method but GET
+ * does, unless the route is marked safe: a new writing route is refused by
+ * a read_only zesd without anyone having to remember it.
+ */
+int			 zes_route_writes(const struct zes_route *);
 
 /* "GET", "POST", ...; "-" when unknown. */
 const char		*zes_method_name(enum evhttp_cmd_type);

@@ -119,6 +119,7 @@ struct zes_server {
 	atomic_int		 stopping;	/* SIGTERM received */
 	struct zes_store	*store;		/* the main thread's own connection (token cache) */
 	atomic_uint		 main_db_connected;
+	atomic_llong		 replay_delay_ms;	/* read_only on a standby: WAL replay delay; -1 unknown */
 	struct zes_worker	*workers;
 	unsigned		 nworkers;
 	/*

@@ -689,7 +689,9 @@ def test_audit_has_no_personal_data_and_verifies(world):
         assert secret not in text, secret
     for e in apps:
         assert UUID_RE.fullmatch(e["object"].split("/", 1)[1])
-        assert set(e["detail"]) <= {"type", "municipality", "outcome", "exemptionId"}
+        assert set(e["detail"]) <= {"type", "municipality", "outcome", "exemptionId",
+                                    "plateHash"}
+        assert e["detail"]["plateHash"].startswith("hmac-sha256:")
     r = world["z"].request("GET", "/v1/audit-verification", headers=auth(world["tok"]["auditor"]))
     assert r.status == 200 and r.json()["ok"] is True, r.body
 

@@ -663,6 +663,43 @@ test_log_settings(void **state)
 	}
 }
 
+/* read_only: the usual spellings of true and false, nothing else. */
+static void
+test_bool(void **state)
+{
+	static const struct {
+		const char	*value;
+		int		 ok, want;
+	} cases[] = {
+		{ "true", 1, 1 }, { "on", 1, 1 }, { "yes", 1, 1 }, { "1", 1, 1 },
+		{ "false", 1, 0 }, { "off", 1, 0 }, { "no", 1, 0 }, { "0", 1, 0 },
+		{ "TRUE", 0, 0 }, { "2", 0, 0 }, { "", 0, 0 }, { "y", 0, 0 },
+	};
+	size_t			 i;
+	struct zes_config	*cfg;
+	char			*err;
+
+	(void)state;
+	cfg = load_ok(NULL);
+	assert_int_equal(cfg->read_only, 0);
+	zes_config_free(cfg);
+	for (i = 0; i < ZES_NELEM(cases); i++) {
+		assert_int_equal(setenv("ZES_READ_ONLY", cases[i].value, 1), 0);
+		if (cases[i].ok) {
+			cfg = load_ok(NULL);
+			if (cfg->read_only != cases[i].want)
+				fail_msg("\"%s\" read as %d", cases[i].value, cfg->read_only);
+			zes_config_free(cfg);
+		} else {
+			err = load_fail(NULL);
+			assert_mentions(err, "read_only", "ZES_READ_ONLY",
+			    "must be true or false", NULL);
+			free(err);
+		}
+	}
+	assert_int_equal(unsetenv("ZES_READ_ONLY"), 0);
+}
+
 /* tls_cert and tls_key come together or not at all. */
 static void
 test_tls_pair(void **state)
@@ -731,7 +768,8 @@ test_usage(void **state)
 		"max_header_count", "request_read_timeout_ms",
 		"max_connections_per_worker", "rate_read_per_s", "rate_read_burst",
 		"rate_write_per_s", "rate_write_burst", "rate_enforcement_per_s",
-		"rate_enforcement_burst",
+		"rate_enforcement_burst", "read_only", "token_last_use_ms",
+		"retention_months",
 	};
 	char	*text = NULL;
 	size_t	 len = 0, i, lines = 0;
@@ -1027,6 +1065,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_listen_good, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_listen_bad, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_log_settings, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_bool, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_tls_pair, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_usage, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_reloadable, env_setup, env_teardown),
