@@ -72,6 +72,7 @@ struct zes_builder {
 	unsigned		 backoff_ms;
 	unsigned		 quiet;			/* failures since the last good round */
 	int			 more;			/* the last poll was a full batch */
+	int			 reload;		/* a poll saw a purge: load afresh */
 	struct timespec		 polled;		/* when the last poll began */
 };
 
@@ -374,7 +375,7 @@ builder_prepare(struct zes_builder *b)
 		const char	*name, *sql;
 		int		 nparams;
 	} stmts[] = {
-		{ "poll", "SELECT seq, kind, object_id, extract(epoch FROM at) "
+		{ "poll", "SELECT seq, kind, object_id, extract(epoch FROM at), op "
 		  "FROM change_log WHERE seq > $1::bigint OR seq = ANY($2::bigint[]) "
 		  "ORDER BY seq LIMIT " BUILDER_BATCH_TEXT, 2 },
 		{ "exemptions", "SELECT " BUILDER_EXEMPTION_COLS
@@ -855,7 +856,10 @@ builder_poll(struct zes_builder *b)
 			builder_add_gaps(b, top + 1, s);
 			top = s;
 		}
-		if (strcmp(kind, "exemption") == 0)
+		if (strcmp(kind, "exemption") == 0 &&
+		    strcmp(PQgetvalue(res, (int)k, 4), "purge") == 0)
+			b->reload = 1;	/* gone from the database: see builder_main */
+		else if (strcmp(kind, "exemption") == 0)
 			builder_array_add(&exids, &elen, &ecap,
 			    PQgetvalue(res, (int)k, 2));
 		else if (strcmp(kind, "vehicles") == 0)
@@ -954,6 +958,16 @@ builder_main(void *arg)
 			builder_pace(b);
 		if (builder_poll(b) != 0)
 			goto broken;
+		/*
+		 * A purge removed exemptions (long expired ones): a delta cannot
+		 * name what is no longer there, so the next round loads
+		 * everything again while this snapshot keeps answering.
+		 */
+		if (b->reload) {
+			b->reload = 0;
+			need_full = 1;
+			continue;
+		}
 		b->backoff_ms = 100;	/* a whole round worked */
 		b->quiet = 0;
 		/* A full batch means more is waiting: poll again at once. */

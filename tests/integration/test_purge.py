@@ -28,7 +28,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import auth, clean_env, run, wait_for
+from conftest import auth, clean_env, metric_value, run, wait_for
 
 DELFT = "GM0503"
 # Foreign plates: the rules decide them without the vehicle register.
@@ -238,6 +238,12 @@ def test_purge_removes_exactly_what_ended_before_the_retention(world, env, tmp_p
         " 'YYYY-MM-DD\"T\"HH24:MI:SS')"))
     assert abs((expect - cutoff).total_seconds()) < 60, (cutoff, expect)
 
+    def indexed():
+        return metric_value(world["z"].get("/metrics").body.decode(), "zes_index_exemptions")
+
+    total = len(gone["ex"]) + len(kept["ex"])
+    wait_for(lambda: indexed() == total, 5.0, what="every exemption in the access index")
+
     audit_before = int(db.psql("SELECT count(*) FROM audit_entries"))
     p = purge(env, tmp_path, db)
     assert p.returncode == 0, p.stderr
@@ -251,6 +257,9 @@ def test_purge_removes_exactly_what_ended_before_the_retention(world, env, tmp_p
     assert db.psql("SELECT count(*) FROM change_log WHERE at < now() - interval '24 months'") == "0"
     # A change_log row tells the index of each exemption gone.
     assert ids(db, "SELECT object_id FROM change_log WHERE op = 'purge'") == gone["ex"]
+    # ... and the index, loading afresh, holds only those left.
+    wait_for(lambda: indexed() == len(kept["ex"]), 10.0,
+             what="the purged exemptions gone from the access index")
 
     # One audit entry, linked by zesctl, with the counts and no plate.
     assert int(db.psql("SELECT count(*) FROM audit_entries")) == audit_before + 1
