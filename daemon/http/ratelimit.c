@@ -6,7 +6,6 @@
 
 #include <string.h>
 
-#include <event2/http.h>
 
 #include "zes/ratelimit.h"
 
@@ -80,31 +79,3 @@ zes_rate_retry_after_s(uint64_t wait_ns)
 	return s == 0 ? 1 : (unsigned long)s;
 }
 
-/* Does `path` end with `suffix`? */
-static int
-ratelimit_ends_with(const char *path, const char *suffix)
-{
-	size_t	n = strlen(path), m = strlen(suffix);
-
-	return n >= m && strcmp(path + n - m, suffix) == 0;
-}
-
-/* Read or write bucket of a route. */
-enum zes_rate_class
-zes_rate_class_of(unsigned method, const char *path)
-{
-	switch (method) {
-	case EVHTTP_REQ_GET:
-	case EVHTTP_REQ_HEAD:
-	case EVHTTP_REQ_OPTIONS:
-		return ZES_RATE_READ;
-	case EVHTTP_REQ_POST:
-		if (path != NULL && (ratelimit_ends_with(path, "/_search") ||
-		    strcmp(path, "/v1/evaluations") == 0 ||
-		    strcmp(path, "/v1/access-checks") == 0))
-			return ZES_RATE_READ;
-		return ZES_RATE_WRITE;
-	default:
-		return ZES_RATE_WRITE;
-	}
-}

@@ -495,7 +495,7 @@ server_rate_limit(struct zes_req *r)
 
 	if (r->who.rate == NULL)
 		return 0;
-	cls = zes_rate_class_of(evhttp_request_get_command(r->ev), r->route->path);
+	cls = zes_route_writes(r->route) ? ZES_RATE_WRITE : ZES_RATE_READ;
 	if (r->who.role == ZES_ROLE_ENFORCEMENT) {
 		cls = ZES_RATE_READ;
 		rate = r->cfg->rate_enforcement_per_s;

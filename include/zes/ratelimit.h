@@ -60,11 +60,4 @@ int	zes_rate_take_shared(_Atomic uint64_t *tat, uint64_t now_ns,
 /* Seconds for Retry-After: the wait rounded up, at least 1. */
 unsigned long	zes_rate_retry_after_s(uint64_t wait_ns);
 
-/*
- * The bucket a route draws on, from its method (an evhttp_cmd_type value)
- * and path template: reads are GET, HEAD and OPTIONS, and the POSTs that
- * change nothing (`.../_search`, `/v1/evaluations`, `/v1/access-checks`).
- */
-enum zes_rate_class	zes_rate_class_of(unsigned method, const char *path);
-
 #endif

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 
 #include <cmocka.h>
-#include <event2/http.h>
 
 #include "zes/ratelimit.h"
 
@@ -228,42 +227,6 @@ test_retry_after(void **state)
 	assert_int_equal(zes_rate_retry_after_s(59 * SEC + 1), 60);
 }
 
-/* Reads: GET, HEAD, OPTIONS and the POSTs that change nothing; the rest writes. */
-static void
-test_classes(void **state)
-{
-	static const struct {
-		unsigned		 method;
-		const char		*path;
-		enum zes_rate_class	 want;
-	} cases[] = {
-		{ EVHTTP_REQ_GET, "/v1/applications", ZES_RATE_READ },
-		{ EVHTTP_REQ_HEAD, "/v1/applications/{id}", ZES_RATE_READ },
-		{ EVHTTP_REQ_OPTIONS, "/v1/applications", ZES_RATE_READ },
-		{ EVHTTP_REQ_POST, "/v1/applications/_search", ZES_RATE_READ },
-		{ EVHTTP_REQ_POST, "/v1/exemptions/_search", ZES_RATE_READ },
-		{ EVHTTP_REQ_POST, "/v1/vehicles/_search", ZES_RATE_READ },
-		{ EVHTTP_REQ_POST, "/v1/evaluations", ZES_RATE_READ },
-		{ EVHTTP_REQ_POST, "/v1/access-checks", ZES_RATE_READ },
-		{ EVHTTP_REQ_POST, "/v1/applications", ZES_RATE_WRITE },
-		{ EVHTTP_REQ_POST, "/v1/applications/{id}/decision", ZES_RATE_WRITE },
-		{ EVHTTP_REQ_POST, "/v1/rule-set-reloads", ZES_RATE_WRITE },
-		{ EVHTTP_REQ_POST, "/v1/_search/x", ZES_RATE_WRITE },
-		{ EVHTTP_REQ_POST, "/v1/evaluations/x", ZES_RATE_WRITE },
-		{ EVHTTP_REQ_PATCH, "/v1/recognition-agreements/{id}", ZES_RATE_WRITE },
-		{ EVHTTP_REQ_DELETE, "/v1/recognition-agreements/{id}", ZES_RATE_WRITE },
-		{ EVHTTP_REQ_PUT, "/v1/x", ZES_RATE_WRITE },
-		{ EVHTTP_REQ_POST, NULL, ZES_RATE_WRITE },
-	};
-	size_t	i;
-
-	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		if (zes_rate_class_of(cases[i].method, cases[i].path) != cases[i].want)
-			fail_msg("case %zu (%s): wrong class", i,
-			    cases[i].path ? cases[i].path : "NULL");
-}
-
 int
 main(void)
 {
@@ -274,7 +237,6 @@ main(void)
 		cmocka_unit_test(test_matches_token_bucket),
 		cmocka_unit_test(test_shared_threads),
 		cmocka_unit_test(test_retry_after),
-		cmocka_unit_test(test_classes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

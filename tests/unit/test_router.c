@@ -266,6 +266,36 @@ test_route_flags(void **state)
 	assert_false(got->roles & ZES_ROLE_DESK);
 }
 
+/*
+ * Which routes write (refused by a read_only zesd, drawn from the write
+ * rate limit): every one but GET, except the POSTs that change nothing: the
+ * searches, access checks and evaluations.  A new route falls on the
+ * writing side unless it is marked safe, and this pins the safe set.
+ */
+static void
+test_route_writes(void **state)
+{
+	const struct zes_route	*rt;
+	size_t			 i, n, len, safe = 0;
+	int			 want;
+
+	(void)state;
+	for (i = 0, n = zes_router_count(); i < n; i++) {
+		rt = zes_router_at(i);
+		len = strlen(rt->path);
+		want = rt->method != EVHTTP_REQ_GET &&
+		    !(len > 8 && strcmp(rt->path + len - 8, "/_search") == 0) &&
+		    strcmp(rt->path, "/v1/access-checks") != 0 &&
+		    strcmp(rt->path, "/v1/evaluations") != 0;
+		if (zes_route_writes(rt) != want)
+			fail_msg("%s %s: writes %d, want %d",
+			    zes_method_name(rt->method), rt->path,
+			    zes_route_writes(rt), want);
+		safe += rt->method != EVHTTP_REQ_GET && !want;
+	}
+	assert_true(safe >= 6);	/* the searches, access checks, evaluations */
+}
+
 /* Method names. */
 static void
 test_method_name(void **state)
@@ -339,6 +369,7 @@ main(void)
 		cmocka_unit_test(test_every_route_matches),
 		cmocka_unit_test(test_match_table),
 		cmocka_unit_test(test_route_flags),
+		cmocka_unit_test(test_route_writes),
 		cmocka_unit_test(test_method_name),
 		cmocka_unit_test(test_method_list),
 	};
