@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "zes/engine.h"
+#include "zes/cursor.h"
 #include "zes/http.h"
 #include "zes/json.h"
 #include "zes/period.h"
@@ -31,7 +32,7 @@
 #define APP_KEY_MAX		255	/* Idempotency-Key: visible ASCII */
 #define APP_REASON_MAX		4000	/* an assessor's reason (characters) */
 #define APP_TXN_PARAMS		24
-#define APP_UUID_LEN		36
+#define APP_CURSOR_MAX_S	253402300799LL	/* 9999-12-31T23:59:59Z */
 
 static void	applications_create(struct zes_req *);
 static void	applications_get(struct zes_req *);
@@ -210,25 +211,6 @@ static const char app_list_sql[] =
 
 /* ---------------------------------------------------------------------- */
 /* Small helpers */
-
-/* 1 when s is a UUID in its text form (8-4-4-4-12 hex digits), else 0. */
-static int
-app_uuid_valid(const char *s)
-{
-	size_t	i;
-
-	if (s == NULL || strlen(s) != APP_UUID_LEN)
-		return 0;
-	for (i = 0; i < APP_UUID_LEN; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return 0;
-		} else if (strchr("0123456789abcdefABCDEF", s[i]) == NULL ||
-		    s[i] == '\0')
-			return 0;
-	}
-	return 1;
-}
 
 /* 16 bytes from 32 hex digits; -1 when s is not that. */
 static int
@@ -600,7 +582,7 @@ struct app_txn {
 	char			*key;		/* Idempotency-Key, or NULL */
 	char			 hash[65];	/* SHA-256 of the request (hex) */
 	/* Decision. */
-	char			 id[APP_UUID_LEN + 1];
+	char			 id[ZES_UUID_LEN + 1];
 	int			 grant;
 	char			*reason;
 	int64_t			 last_day;	/* validUntil, ZES_DAY_NONE when absent */
@@ -1265,7 +1247,7 @@ app_transition_start(struct zes_req *r)
 static int
 app_path_id(struct zes_req *r)
 {
-	if (!app_uuid_valid(r->params[0])) {
+	if (!zes_uuid_valid(r->params[0])) {
 		zes_http_problem(r, 404, "Not found", "no application has this id");
 		return -1;
 	}
@@ -1409,7 +1391,7 @@ struct app_query {
 	char		*plate, *country, *kvk;
 	int64_t		 from, until;		/* instants; INT64_MIN: none */
 	int64_t		 cursor_at;		/* INT64_MIN: first page */
-	char		 cursor_id[APP_UUID_LEN + 1];
+	char		 cursor_id[ZES_UUID_LEN + 1];
 	long long	 limit;
 };
 
@@ -1431,30 +1413,20 @@ app_query_free(void *arg)
 	free(q);
 }
 
-/* Cursor text: "s" + the last item's submission second + "." + its id. */
-static void
-app_cursor(int64_t at, const char *id, char *buf, size_t size)
-{
-	snprintf(buf, size, "s%" PRId64 ".%s", at, id);
-}
-
-/* Decode a cursor; 0 ok. */
+/*
+ * Decode a cursor ("s" + the last item's submission second + "." + its id);
+ * 0 ok.  The second must be one to_timestamp() takes (before year 10000).
+ */
 static int
 app_cursor_parse(const char *c, struct app_query *q)
 {
-	const char	*dot, *errstr;
-	char		 num[24];
-	long long	 at;
+	struct zes_cursor	cur;
 
-	if (c == NULL || c[0] != 's' || (dot = strchr(c, '.')) == NULL ||
-	    (size_t)(dot - c - 1) >= sizeof(num) || !app_uuid_valid(dot + 1))
+	if (zes_cursor_parse(c, 's', &cur) != 0 || cur.at < 0 ||
+	    cur.at > APP_CURSOR_MAX_S)
 		return -1;
-	memcpy(num, c + 1, (size_t)(dot - c - 1));
-	num[dot - c - 1] = '\0';
-	if (zes_strtonum(num, 0, INT64_MAX / 2, &at, &errstr) != 0)
-		return -1;
-	q->cursor_at = at;
-	snprintf(q->cursor_id, sizeof(q->cursor_id), "%s", dot + 1);
+	q->cursor_at = cur.at;
+	memcpy(q->cursor_id, cur.id, sizeof(q->cursor_id));
 	return 0;
 }
 
@@ -1539,37 +1511,15 @@ static void
 applications_list_done(const struct zes_store_result *res, void *arg)
 {
 	struct zes_req		*r = arg;
-	struct app_query	*q = r->data;
-	const PGresult		*p;
-	json_t			*items, *item;
-	char			 cursor[80];
-	int			 i, n;
+	const struct app_query	*q = r->data;
 
 	r->job = NULL;
 	if (res->status != ZES_STORE_OK) {
 		zes_http_store_failed(r, res);
 		return;
 	}
-	p = res->res[0];
-	n = PQntuples(p);
-	items = json_array();
-	for (i = 0; i < n && i < q->limit; i++) {
-		if ((item = app_row_json(p, i)) == NULL) {
-			json_decref(items);
-			zes_http_internal(r, "damaged application row");
-			return;
-		}
-		json_array_append_new(items, item);
-	}
-	if (n > q->limit) {
-		app_cursor(app_col_int(p, (int)q->limit - 1, APP_C_SUBMITTED, 0),
-		    PQgetvalue(p, (int)q->limit - 1, APP_C_ID), cursor,
-		    sizeof(cursor));
-		zes_http_reply_json(r, 200, json_pack("{s:o, s:s}", "items",
-		    items, "nextCursor", cursor));
-	} else
-		zes_http_reply_json(r, 200, json_pack("{s:o, s:n}", "items",
-		    items, "nextCursor"));
+	zes_http_reply_page(r, res->res[0], q->limit, app_row_json, 's',
+	    APP_C_SUBMITTED, APP_C_ID);
 }
 
 /* Run a list query (errors already answered). */

@@ -6,10 +6,12 @@
  * transaction.  Granting is the applications' business.
  */
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "zes/cursor.h"
 #include "zes/http.h"
 #include "zes/json.h"
 #include "zes/plate.h"
@@ -21,7 +23,6 @@
 #define EXEMPTIONS_LIMIT_DEFAULT	50
 #define EXEMPTIONS_LIMIT_MAX		500
 #define EXEMPTIONS_REASON_MAX		2000	/* characters of a reason */
-#define EXEMPTIONS_UUID_LEN		36
 
 #define EXEMPTIONS_READERS	(ZES_ROLE_DESK | ZES_ROLE_ASSESSOR | ZES_ROLE_ADMIN)
 
@@ -118,29 +119,10 @@ struct exemptions_query {
 	struct zes_plate	 plate;		/* when has_plate */
 	int			 has_plate;
 	char			 cursor_us[24];	/* granted_at in microseconds */
-	char			 cursor_id[EXEMPTIONS_UUID_LEN + 1];
+	char			 cursor_id[ZES_UUID_LEN + 1];
 	int			 has_cursor;
 	long long		 limit;
 };
-
-/* 1 when s is a UUID in its 8-4-4-4-12 hexadecimal form. */
-static int
-exemptions_uuid_valid(const char *s)
-{
-	size_t	i;
-
-	if (strlen(s) != EXEMPTIONS_UUID_LEN)
-		return 0;
-	for (i = 0; i < EXEMPTIONS_UUID_LEN; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return 0;
-		} else if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f') || (s[i] >= 'A' && s[i] <= 'F')))
-			return 0;
-	}
-	return 1;
-}
 
 /* A text column, or NULL when it is SQL NULL. */
 static const char *
@@ -212,7 +194,7 @@ exemptions_get(struct zes_req *r)
 		return;
 	}
 	/* Not a UUID: no exemption has it (and the cast would fail in SQL). */
-	if (!exemptions_uuid_valid(r->params[0])) {
+	if (!zes_uuid_valid(r->params[0])) {
 		zes_http_problem(r, 404, "Not found", "no exemption has this id");
 		return;
 	}
@@ -262,27 +244,24 @@ exemptions_filter(struct zes_req *r, struct exemptions_query *q,
 static void
 exemptions_cursor(struct zes_req *r, struct exemptions_query *q, const char *c)
 {
-	const char	*dot, *errstr;
-	long long	 us;
-	char		 num[24];
+	struct zes_cursor	cur;
 
 	if (c == NULL)
 		return;
-	if (c[0] != 'g' || (dot = strchr(c, '.')) == NULL ||
-	    (size_t)(dot - c - 1) >= sizeof(num) ||
-	    !exemptions_uuid_valid(dot + 1)) {
+	if (zes_cursor_parse(c, 'g', &cur) != 0) {
 		zes_req_error(r, "cursor", "not a cursor this server gave");
 		return;
 	}
-	memcpy(num, c + 1, (size_t)(dot - c - 1));
-	num[dot - c - 1] = '\0';
-	if (zes_strtonum(num, INT64_MIN, INT64_MAX, &us, &errstr) != 0) {
-		zes_req_error(r, "cursor", "not a cursor this server gave");
-		return;
-	}
-	snprintf(q->cursor_us, sizeof(q->cursor_us), "%lld", us);
-	snprintf(q->cursor_id, sizeof(q->cursor_id), "%s", dot + 1);
+	snprintf(q->cursor_us, sizeof(q->cursor_us), "%" PRId64, cur.at);
+	memcpy(q->cursor_id, cur.id, sizeof(q->cursor_id));
 	q->has_cursor = 1;
+}
+
+/* One exemption of a list page. */
+static json_t *
+exemptions_list_item(const PGresult *p, int i)
+{
+	return exemptions_item(p, i, 0);
 }
 
 /* The page arrived: answer it with the cursor of its last row when more follow. */
@@ -291,30 +270,14 @@ exemptions_list_done(const struct zes_store_result *res, void *arg)
 {
 	struct zes_req			*r = arg;
 	const struct exemptions_query	*q = r->data;
-	const PGresult			*p;
-	json_t				*items, *next;
-	char				 cursor[80];
-	int				 i, n;
 
 	r->job = NULL;
 	if (res->status != ZES_STORE_OK) {
 		zes_http_store_failed(r, res);
 		return;
 	}
-	p = res->res[0];
-	n = PQntuples(p);
-	items = json_array();
-	for (i = 0; i < n && i < q->limit; i++)
-		json_array_append_new(items, exemptions_item(p, i, 0));
-	if (n > q->limit) {
-		snprintf(cursor, sizeof(cursor), "g%s.%s",
-		    PQgetvalue(p, (int)q->limit - 1, COL_GRANTED_US),
-		    PQgetvalue(p, (int)q->limit - 1, COL_ID));
-		next = json_string(cursor);
-	} else
-		next = json_null();
-	zes_http_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items,
-	    "nextCursor", next));
+	zes_http_reply_page(r, res->res[0], q->limit, exemptions_list_item, 'g',
+	    COL_GRANTED_US, COL_ID);
 }
 
 /* Run the list query of q (owned by r->data from here on). */
@@ -506,7 +469,7 @@ exemptions_revoke(struct zes_req *r)
 		zes_http_invalid(r);
 		return;
 	}
-	if (!exemptions_uuid_valid(r->params[0])) {
+	if (!zes_uuid_valid(r->params[0])) {
 		zes_http_problem(r, 404, "Not found", "no exemption has this id");
 		return;
 	}

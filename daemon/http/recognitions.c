@@ -20,6 +20,7 @@
 
 #include <openssl/rand.h>
 
+#include "zes/cursor.h"
 #include "zes/http.h"
 #include "zes/json.h"
 #include "zes/period.h"
@@ -34,7 +35,6 @@
 #define AGR_LIMIT_MAX		500
 #define AGR_NOTE_MAX		2000	/* characters of a note */
 #define AGR_TYPES_MAX		64	/* types of one agreement (the schema's bound) */
-#define AGR_UUID_LEN		36
 #define AGR_TXN_PARAMS		8
 
 #define AGR_READERS	(ZES_ROLE_DESK | ZES_ROLE_ASSESSOR | ZES_ROLE_ADMIN)
@@ -155,28 +155,9 @@ static const char agr_matrix_sql[] =
     " '[)') @> to_timestamp($1::bigint)"
     " ORDER BY t.issuer, t.recognizer, t.type, t.agreement_id";
 
-/* 1 when s is a UUID in its 8-4-4-4-12 hexadecimal form. */
-static int
-agr_uuid_valid(const char *s)
-{
-	size_t	i;
-
-	if (strlen(s) != AGR_UUID_LEN)
-		return 0;
-	for (i = 0; i < AGR_UUID_LEN; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return 0;
-		} else if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f') || (s[i] >= 'A' && s[i] <= 'F')))
-			return 0;
-	}
-	return 1;
-}
-
 /* A random (version 4) UUID as text; -1 when the generator failed. */
 static int
-agr_uuid_new(char out[AGR_UUID_LEN + 1])
+agr_uuid_new(char out[ZES_UUID_LEN + 1])
 {
 	static const char	hex[] = "0123456789abcdef";
 	uint8_t			b[16];
@@ -476,7 +457,7 @@ agr_store_failed(struct zes_req *r, const struct zes_store_result *res)
 
 /* The parameters of the insert statements, owned by the request. */
 struct agr_create_state {
-	char		 id[2][AGR_UUID_LEN + 1];
+	char		 id[2][ZES_UUID_LEN + 1];
 	char		 from[24], until[24];
 	char		*types;
 	const char	*params[2][9];
@@ -649,7 +630,7 @@ agr_get(struct zes_req *r)
 		zes_http_invalid(r);
 		return;
 	}
-	if (!agr_uuid_valid(r->params[0])) {
+	if (!zes_uuid_valid(r->params[0])) {
 		zes_http_problem(r, 404, "Not found", "no agreement has this id");
 		return;
 	}
@@ -665,7 +646,7 @@ struct agr_query {
 	char		at[24];
 	int		has_at;
 	char		cursor_us[24];
-	char		cursor_id[AGR_UUID_LEN + 1];
+	char		cursor_id[ZES_UUID_LEN + 1];
 	int		has_cursor;
 };
 
@@ -673,26 +654,16 @@ struct agr_query {
 static void
 agr_cursor(struct zes_req *r, struct agr_query *q, const char *c)
 {
-	const char	*dot, *errstr;
-	long long	 us;
-	char		 num[24];
+	struct zes_cursor	cur;
 
 	if (c == NULL)
 		return;
-	if (c[0] != 'c' || (dot = strchr(c, '.')) == NULL ||
-	    (size_t)(dot - c - 1) >= sizeof(num) || dot == c + 1 ||
-	    !agr_uuid_valid(dot + 1)) {
+	if (zes_cursor_parse(c, 'c', &cur) != 0) {
 		zes_req_error(r, "cursor", "not a cursor this server gave");
 		return;
 	}
-	memcpy(num, c + 1, (size_t)(dot - c - 1));
-	num[dot - c - 1] = '\0';
-	if (zes_strtonum(num, INT64_MIN, INT64_MAX, &us, &errstr) != 0) {
-		zes_req_error(r, "cursor", "not a cursor this server gave");
-		return;
-	}
-	snprintf(q->cursor_us, sizeof(q->cursor_us), "%lld", us);
-	snprintf(q->cursor_id, sizeof(q->cursor_id), "%s", dot + 1);
+	snprintf(q->cursor_us, sizeof(q->cursor_us), "%" PRId64, cur.at);
+	memcpy(q->cursor_id, cur.id, sizeof(q->cursor_id));
 	q->has_cursor = 1;
 }
 
@@ -702,30 +673,14 @@ agr_list_done(const struct zes_store_result *res, void *arg)
 {
 	struct zes_req		*r = arg;
 	const struct agr_query	*q = r->data;
-	const PGresult		*p;
-	json_t			*items, *next;
-	char			 cursor[80];
-	int			 i, n;
 
 	r->job = NULL;
 	if (res->status != ZES_STORE_OK) {
 		zes_http_store_failed(r, res);
 		return;
 	}
-	p = res->res[0];
-	n = PQntuples(p);
-	items = json_array();
-	for (i = 0; i < n && i < q->limit; i++)
-		json_array_append_new(items, agr_item(p, i));
-	if (n > q->limit) {
-		snprintf(cursor, sizeof(cursor), "c%s.%s",
-		    PQgetvalue(p, (int)q->limit - 1, COL_CREATED_US),
-		    PQgetvalue(p, (int)q->limit - 1, COL_ID));
-		next = json_string(cursor);
-	} else
-		next = json_null();
-	zes_http_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items,
-	    "nextCursor", next));
+	zes_http_reply_page(r, res->res[0], q->limit, agr_item, 'c',
+	    COL_CREATED_US, COL_ID);
 }
 
 /* GET /v1/recognition-agreements?issuer=&recognizer=&at=&limit=&cursor= */
@@ -793,7 +748,7 @@ struct agr_txn {
 	struct zes_rules	*rules;		/* our own reference: reloads may swap the worker's */
 	enum agr_kind		 kind;
 	int			 stage;
-	char			 id[AGR_UUID_LEN + 1];
+	char			 id[ZES_UUID_LEN + 1];
 	char			*if_match;	/* the header, or NULL */
 	const char		*params[AGR_TXN_PARAMS];
 	char			*owned[AGR_TXN_PARAMS];
@@ -1085,7 +1040,7 @@ agr_patch(struct zes_req *r)
 		zes_req_error(r, "validUntil", "must be today or later: the past "
 		    "is not rewritten (DELETE ends an agreement now)");
 	agr_note(r, json_object_get(body, "note"));
-	if (!agr_uuid_valid(r->params[0])) {
+	if (!zes_uuid_valid(r->params[0])) {
 		zes_http_problem(r, 404, "Not found", "no agreement has this id");
 		return;
 	}
@@ -1112,7 +1067,7 @@ agr_delete(struct zes_req *r)
 		zes_http_invalid(r);
 		return;
 	}
-	if (!agr_uuid_valid(r->params[0])) {
+	if (!zes_uuid_valid(r->params[0])) {
 		zes_http_problem(r, 404, "Not found", "no agreement has this id");
 		return;
 	}

@@ -25,6 +25,7 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
+#include "zes/cursor.h"
 #include "zes/http.h"
 #include "zes/json.h"
 #include "zes/log.h"
@@ -1047,6 +1048,39 @@ server_send(struct zes_req *r, int status, const char *ctype,
 	if (w->in_handler == r)
 		w->in_handler = NULL;
 	server_free_req(r);
+}
+
+/* Answer one page of a keyset-paged list. */
+void
+zes_http_reply_page(struct zes_req *r, const PGresult *p, long long limit,
+    zes_page_item_fn *item, char tag, int at_col, int id_col)
+{
+	json_t		*items, *one, *next;
+	char		 cursor[ZES_CURSOR_MAX];
+	int		 i, n = PQntuples(p);
+
+	items = json_array();
+	for (i = 0; i < n && i < limit; i++) {
+		if ((one = item(p, i)) == NULL) {
+			json_decref(items);
+			zes_http_internal(r, "damaged row in a list");
+			return;
+		}
+		json_array_append_new(items, one);
+	}
+	next = json_null();
+	if (n > limit) {
+		if (zes_cursor_format(cursor, sizeof(cursor), tag,
+		    PQgetvalue(p, (int)limit - 1, at_col),
+		    PQgetvalue(p, (int)limit - 1, id_col)) != 0) {
+			json_decref(items);
+			zes_http_internal(r, "a list row makes no cursor");
+			return;
+		}
+		next = json_string(cursor);
+	}
+	zes_http_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items,
+	    "nextCursor", next));
 }
 
 /* Answer with JSON (stolen). */

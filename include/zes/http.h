@@ -85,6 +85,18 @@ void	zes_http_reply_json(struct zes_req *, int status, json_t *body);
 struct evbuffer;
 void	zes_http_reply_evbuffer(struct zes_req *, int status, const char *ctype,
 	    struct evbuffer *body);
+/*
+ * Answer 200 with one page of a keyset-paged list, {"items", "nextCursor"}:
+ * item(p, i) for each of the first `limit` rows of p (a NULL item answers
+ * 500 instead).  The query asks for limit + 1 rows: when p holds more than
+ * limit, nextCursor is the cursor (include/zes/cursor.h) of tag and the last
+ * row given's columns at_col and id_col; else null.
+ */
+struct pg_result;
+typedef json_t	*zes_page_item_fn(const struct pg_result *, int row);
+void	zes_http_reply_page(struct zes_req *, const struct pg_result *p,
+	    long long limit, zes_page_item_fn *item, char tag, int at_col,
+	    int id_col);
 /* Answer with raw bytes of a content type. */
 void	zes_http_reply_bytes(struct zes_req *, int status, const char *ctype,
 	    const void *data, size_t len);
