@@ -299,33 +299,30 @@ idx_exfind(const struct zes_index_exemptions *m, const char key[16])
 	return s;
 }
 
-/* A row and its position in the input, so that a later row of an id wins. */
+/*
+ * A row, its slot key (idx_exkey) and its position in the input, so that a
+ * later row of an id wins.  Sorting on the 16-byte key orders by country
+ * and plate as strcmp would (the plate is zero-padded) at the cost of one
+ * memcmp: a new overlay is sorted on every batch of grants.
+ */
 struct idx_sortrow {
+	char				 key[16];
 	const struct zes_index_exrow	*row;
 	size_t				 pos;
 };
 
-/* Order by country, plate, id, then input position. */
+/* Order by key (country, plate), id, then input position. */
 static int
 idx_row_cmp(const void *a, const void *b)
 {
 	const struct idx_sortrow	*x = a, *y = b;
 	int				 c;
 
-	if ((c = strcmp(x->row->country, y->row->country)) != 0)
-		return c;
-	if ((c = strcmp(x->row->plate, y->row->plate)) != 0)
+	if ((c = memcmp(x->key, y->key, 16)) != 0)
 		return c;
 	if ((c = memcmp(x->row->ex.id, y->row->ex.id, 16)) != 0)
 		return c;
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
-/* Do two rows belong to the same plate? */
-static int
-idx_same_plate(const struct zes_index_exrow *a, const struct zes_index_exrow *b)
-{
-	return strcmp(a->country, b->country) == 0 && strcmp(a->plate, b->plate) == 0;
 }
 
 /* An exemption map from rows (any order; of rows with the same id, the last counts). */
@@ -334,37 +331,36 @@ zes_index_exemptions_build(const struct zes_index_exrow *rows, size_t n)
 {
 	struct zes_index_exemptions	*m = xcalloc(1, sizeof(*m));
 	struct idx_sortrow		*v;
-	size_t				 i, j, s, first, nplates = 0;
-	char				 key[16];
+	size_t				 i, j, s, first, nv = 0, nplates = 0;
 
 	atomic_init(&m->refs, 1);
 	v = xmalloc((n ? n : 1) * sizeof(*v));
 	for (i = 0; i < n; i++) {
-		v[i].row = &rows[i];
-		v[i].pos = i;
+		/* A plate no slot can hold is dropped. */
+		if (idx_exkey(rows[i].country, rows[i].plate, v[nv].key) != 0)
+			continue;
+		v[nv].row = &rows[i];
+		v[nv].pos = i;
+		nv++;
 	}
-	qsort(v, n, sizeof(*v), idx_row_cmp);
-	for (i = 0; i < n; i++)
-		if (i == 0 || !idx_same_plate(v[i - 1].row, v[i].row))
+	qsort(v, nv, sizeof(*v), idx_row_cmp);
+	for (i = 0; i < nv; i++)
+		if (i == 0 || memcmp(v[i - 1].key, v[i].key, 16) != 0)
 			nplates++;
 	m->cap = idx_capacity(nplates);
 	m->slots = xcalloc(m->cap, sizeof(*m->slots));
-	m->ex = xmalloc((n ? n : 1) * sizeof(*m->ex));
-	for (i = 0; i < n; i = j) {
+	m->ex = xmalloc((nv ? nv : 1) * sizeof(*m->ex));
+	for (i = 0; i < nv; i = j) {
 		first = m->nex;
-		for (j = i; j < n && idx_same_plate(v[i].row, v[j].row); j++) {
+		for (j = i; j < nv && memcmp(v[i].key, v[j].key, 16) == 0; j++) {
 			/* Sorted by id then position: a repeated id overwrites. */
 			if (j > i && memcmp(v[j].row->ex.id, v[j - 1].row->ex.id, 16) == 0)
 				m->ex[m->nex - 1] = v[j].row->ex;
 			else
 				m->ex[m->nex++] = v[j].row->ex;
 		}
-		if (idx_exkey(v[i].row->country, v[i].row->plate, key) != 0) {
-			m->nex = first;		/* no slot can hold it: drop */
-			continue;
-		}
-		s = idx_exfind(m, key);
-		memcpy(m->slots[s].key, key, 16);
+		s = idx_exfind(m, v[i].key);
+		memcpy(m->slots[s].key, v[i].key, 16);
 		m->slots[s].first = (uint32_t)first;
 		m->slots[s].count = (uint32_t)(m->nex - first);
 		m->nplates++;
