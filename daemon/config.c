@@ -94,7 +94,7 @@ static const struct cfg_key cfg_keys[] = {
 	  "how often committed audit entries are linked into the hash chain" },
 	{ "token_last_use_ms", CFG_UINT, OFF(token_last_use_ms), "60000", 1000, 3600000, 0,
 	  "how often the tokens' last use is written to the database (its granularity)" },
-	{ "retention_months", CFG_UINT, OFF(retention_months), "24", 6, 1200, 0,
+	{ "retention_months", CFG_UINT, OFF(retention_months), "24", 13, 1200, 0,
 	  "zesctl purge: applications and exemptions ended this long ago are removed" },
 	{ "read_only", CFG_BOOL, OFF(read_only), "false", 0, 0, 0,
 	  "serve reads only (a zesd on a streaming standby): writes are refused, nothing is written" },

@@ -82,6 +82,7 @@ struct main_state {
 	struct zes_tokenuse	*tokenuse;		/* writes the tokens' last use */
 	int			 notify_warned;
 	int			 checked;		/* the database passed main_check_done_cb */
+	int			 schema_behind_said;	/* logged that the schema is old */
 	int			 exit_status;		/* 1 once the start was refused */
 	struct event		*replay_timer;		/* read_only: the replay delay */
 	struct zes_store_job	*replay_job;
@@ -301,7 +302,8 @@ static void
 main_replay_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	static const char	 sql[] = "SELECT CASE WHEN NOT pg_is_in_recovery()"
-	    " THEN NULL WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()"
+	    " THEN NULL WHEN coalesce(pg_last_wal_receive_lsn(),"
+	    " pg_last_wal_replay_lsn()) = pg_last_wal_replay_lsn()"
 	    " THEN 0 ELSE extract(epoch FROM now() -"
 	    " pg_last_xact_replay_timestamp()) END";
 	struct main_state	*m = arg;
@@ -340,6 +342,20 @@ main_ready_done_cb(const struct zes_store_result *res, void *arg)
 	m->ready_job = NULL;
 	if (res->status != ZES_STORE_OK || PQgetisnull(res->res[0], 0, 0)) {
 		m->ready_skip = MAIN_READY_BACKOFF;	/* no migrations yet: not so often */
+		return;
+	}
+	/*
+	 * A schema older than this zesd's statements need (a new binary
+	 * started before `zesctl migrate`): not ready, said once, until the
+	 * migration arrives, rather than 500 on every write.
+	 */
+	if (strcmp(PQgetvalue(res->res[0], 0, 0), ZES_SCHEMA_VERSION) < 0) {
+		if (!m->schema_behind_said)
+			zes_log_warn("main", "schema_behind", "have=%s need=%s "
+			    "hint=\"run zesctl migrate\"",
+			    PQgetvalue(res->res[0], 0, 0), ZES_SCHEMA_VERSION);
+		m->schema_behind_said = 1;
+		m->ready_skip = MAIN_READY_BACKOFF;
 		return;
 	}
 	if (atomic_load(&m->srv.stopping) || !main_workers_ready(m))

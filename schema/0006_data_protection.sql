@@ -124,24 +124,32 @@ DECLARE
 	v_log	bigint;
 	v_audit	bigint;
 BEGIN
-	IF retention_months IS NULL OR retention_months < 1 THEN
-		RAISE EXCEPTION 'retention_months must be 1 or more'
+	-- 13 at least: the day-exemption quota counts a plate's exemptions of
+	-- a calendar year while that year still takes applications, so none
+	-- of them may go before the year has ended (docs/decisions.md).
+	IF retention_months IS NULL OR retention_months < 13 THEN
+		RAISE EXCEPTION 'retention_months must be 13 or more'
 		    USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	PERFORM pg_advisory_xact_lock(8819582299020816999);
 	v_cut := date_trunc('second', now() - make_interval(months => retention_months));
 
-	SELECT coalesce(array_agg(x.id), '{}') INTO v_ex
-	FROM exemptions x
-	LEFT JOIN applications a ON a.id = x.application_id
-	WHERE least(x.valid_until, coalesce(x.revoked_at, x.valid_until)) < v_cut
-	    AND (x.application_id IS NULL
-		OR (a.status = 'granted' AND a.decided_at < v_cut));
-	SELECT coalesce(array_agg(a.id), '{}') INTO v_app
-	FROM applications a
-	WHERE (a.status = 'rejected' AND a.decided_at < v_cut)
-	    OR (a.status = 'withdrawn' AND a.withdrawn_at < v_cut)
-	    OR (a.status = 'granted' AND a.exemption_id = ANY (v_ex));
+	-- The rows chosen are locked until COMMIT: a revocation or decision
+	-- running meanwhile either came first (and is seen here) or waits and
+	-- then finds the row gone, never answers for a row this deletes.
+	SELECT coalesce(array_agg(s.id), '{}') INTO v_ex
+	FROM (SELECT x.id FROM exemptions x
+	    LEFT JOIN applications a ON a.id = x.application_id
+	    WHERE least(x.valid_until, coalesce(x.revoked_at, x.valid_until)) < v_cut
+		AND (x.application_id IS NULL
+		    OR (a.status = 'granted' AND a.decided_at < v_cut))
+	    FOR UPDATE OF x) s;
+	SELECT coalesce(array_agg(s.id), '{}') INTO v_app
+	FROM (SELECT a.id FROM applications a
+	    WHERE (a.status = 'rejected' AND a.decided_at < v_cut)
+		OR (a.status = 'withdrawn' AND a.withdrawn_at < v_cut)
+		OR (a.status = 'granted' AND a.exemption_id = ANY (v_ex))
+	    FOR UPDATE OF a) s;
 	SELECT count(*) INTO v_idem
 	FROM idempotency_keys k
 	WHERE k.application_id = ANY (v_app);

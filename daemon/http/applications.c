@@ -32,7 +32,6 @@
 #define APP_KEY_MAX		255	/* Idempotency-Key: visible ASCII */
 #define APP_REASON_MAX		4000	/* an assessor's reason (characters) */
 #define APP_TXN_PARAMS		24
-#define APP_CURSOR_MAX_S	253402300799LL	/* 9999-12-31T23:59:59Z */
 
 static void	applications_create(struct zes_req *);
 static void	applications_get(struct zes_req *);
@@ -1415,7 +1414,7 @@ app_query_free(void *arg)
 
 /*
  * Decode a cursor ("s" + the last item's submission second + "." + its id);
- * 0 ok.  The second must be one to_timestamp() takes (before year 10000).
+ * 0 ok.  The second must be one to_timestamp() takes (ZES_CURSOR_MAX_S).
  */
 static int
 app_cursor_parse(const char *c, struct app_query *q)
@@ -1423,7 +1422,7 @@ app_cursor_parse(const char *c, struct app_query *q)
 	struct zes_cursor	cur;
 
 	if (zes_cursor_parse(c, 's', &cur) != 0 || cur.at < 0 ||
-	    cur.at > APP_CURSOR_MAX_S)
+	    cur.at > ZES_CURSOR_MAX_S)
 		return -1;
 	q->cursor_at = cur.at;
 	memcpy(q->cursor_id, cur.id, sizeof(q->cursor_id));

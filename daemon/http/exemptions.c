@@ -248,7 +248,8 @@ exemptions_cursor(struct zes_req *r, struct exemptions_query *q, const char *c)
 
 	if (c == NULL)
 		return;
-	if (zes_cursor_parse(c, 'g', &cur) != 0) {
+	if (zes_cursor_parse(c, 'g', &cur) != 0 || cur.at < 0 ||
+	    cur.at > ZES_CURSOR_MAX_S * 1000000) {
 		zes_req_error(r, "cursor", "not a cursor this server gave");
 		return;
 	}

@@ -12,6 +12,7 @@
 #include "zes/index.h"
 #include "zes/routes.h"
 #include "zes/store.h"
+#include "zes/version.h"
 #include "zes/worker.h"
 
 extern const char	zes_openapi_doc[];
@@ -59,6 +60,9 @@ ops_readyz_done(const struct zes_store_result *res, void *arg)
 		    "the database is unavailable");
 	else if (PQgetisnull(res->res[0], 0, 0))
 		zes_http_unavailable(r, "the database has no schema: run zesctl migrate");
+	else if (strcmp(PQgetvalue(res->res[0], 0, 0), ZES_SCHEMA_VERSION) < 0)
+		zes_http_unavailable(r, "the database's schema is older than this "
+		    "zesd needs (" ZES_SCHEMA_VERSION "): run zesctl migrate");
 	else
 		zes_http_reply_json(r, 200, json_pack("{s:s, s:s}", "status",
 		    "ready", "schemaVersion", PQgetvalue(res->res[0], 0, 0)));

@@ -1218,36 +1218,59 @@ zes_http_internal(struct zes_req *r, const char *why)
 }
 
 /*
- * A store job failed: 503 when the database is away, slow or out of
- * resources (SQLSTATE class 53: disk full, out of memory, too many
- * connections; logged as an error, an operator must act), 500 otherwise.
+ * The database errors a retry can cure: 503 with Retry-After, logged at the
+ * level given.  Class 53 (disk full, out of memory, too many connections)
+ * needs an operator.  40001 and 40P01 (serialization failure, deadlock; on
+ * a hot standby, a read cancelled by a conflict with WAL replay) succeed
+ * when tried again.
+ */
+static const struct {
+	const char		*sqlstate;	/* a whole code, or a class of two */
+	enum zes_log_level	 level;
+	const char		*event;
+	const char		*detail;
+} server_retryable[] = {
+	{ "53", ZES_LOG_ERROR, "db_out_of_resources", "the database is out of "
+	  "resources (disk, memory or connections); retry later" },
+	{ "40001", ZES_LOG_WARN, "db_conflict", "the database cancelled the "
+	  "query for a conflicting change; retry" },
+	{ "40P01", ZES_LOG_WARN, "db_conflict", "the database cancelled the "
+	  "query for a conflicting change; retry" },
+};
+
+/*
+ * A store job failed: 503 when the database is away, slow, or failed in a
+ * way a retry cures (server_retryable), 500 otherwise.
  */
 void
 zes_http_store_failed(struct zes_req *r, const struct zes_store_result *res)
 {
 	char	why[300], q[300];
+	size_t	i;
 
 	switch (res->status) {
 	case ZES_STORE_UNAVAILABLE:
 		zes_http_unavailable(r, "the database is unavailable");
-		break;
+		return;
 	case ZES_STORE_TIMEOUT:
 		zes_http_unavailable(r, "the database did not answer in time");
-		break;
+		return;
 	default:
-		if (strncmp(res->sqlstate, "53", 2) == 0) {
-			zes_log_event(ZES_LOG_ERROR, "http", r->rid,
-			    "db_out_of_resources", "route=%s sqlstate=%s why=%s",
-			    r->route ? r->route->path : "-", res->sqlstate,
-			    zes_log_quote(q, sizeof(q), res->message != NULL ?
-			    res->message : "", 200));
-			zes_http_unavailable(r, "the database is out of resources"
-			    " (disk, memory or connections); retry later");
-			break;
-		}
-		snprintf(why, sizeof(why), "database error %s: %s",
-		    res->sqlstate, res->message);
-		zes_http_internal(r, why);
 		break;
 	}
+	for (i = 0; i < ZES_NELEM(server_retryable); i++) {
+		if (strncmp(res->sqlstate, server_retryable[i].sqlstate,
+		    strlen(server_retryable[i].sqlstate)) != 0)
+			continue;
+		zes_log_event(server_retryable[i].level, "http", r->rid,
+		    server_retryable[i].event, "route=%s sqlstate=%s why=%s",
+		    r->route ? r->route->path : "-", res->sqlstate,
+		    zes_log_quote(q, sizeof(q), res->message != NULL ?
+		    res->message : "", 200));
+		zes_http_unavailable(r, server_retryable[i].detail);
+		return;
+	}
+	snprintf(why, sizeof(why), "database error %s: %s",
+	    res->sqlstate, res->message);
+	zes_http_internal(r, why);
 }

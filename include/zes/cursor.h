@@ -15,6 +15,12 @@
 
 #define ZES_UUID_LEN	36			/* 8-4-4-4-12 hex digits */
 #define ZES_CURSOR_MAX	(1 + 20 + 1 + ZES_UUID_LEN + 1)	/* with the NUL */
+/*
+ * The last second a cursor's time may name, 9999-12-31T23:59:59Z: the
+ * database's timestamps go further, but its arithmetic on them does not,
+ * and a cursor past this was not made by this server.
+ */
+#define ZES_CURSOR_MAX_S	253402300799LL
 
 /* A position in a keyset-paged list. */
 struct zes_cursor {

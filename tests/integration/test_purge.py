@@ -330,12 +330,16 @@ def test_audit_holds_no_plate_in_clear_and_finds_plates_by_hash(world):
 
 def test_purge_usage_and_retention_bounds(world, env, tmp_path):
     db = world["db"]
-    p = purge(env, tmp_path, db, retention=3)
-    assert p.returncode == 1 and "retention_months" in p.stderr, (p.stdout, p.stderr)
+    for months in (3, 12):
+        p = purge(env, tmp_path, db, retention=months)
+        assert p.returncode == 1 and "retention_months" in p.stderr, (p.stdout, p.stderr)
     p = purge(env, tmp_path, db, "--dry-run", retention=1201)
     assert p.returncode == 1 and "retention_months" in p.stderr, (p.stdout, p.stderr)
-    p = purge(env, tmp_path, db, "--dry-run", retention=6)
-    assert p.returncode == 0 and "(6 months)" in p.stdout, (p.stdout, p.stderr)
+    p = purge(env, tmp_path, db, "--dry-run", retention=13)
+    assert p.returncode == 0 and "(13 months)" in p.stdout, (p.stdout, p.stderr)
+    # The SQL function refuses less than 13 months too, whoever calls it.
+    p = db.cluster.psql(db.name, "SELECT zes_purge(12, true)", check=False)
+    assert p.returncode != 0 and "13 or more" in p.stderr, (p.stdout, p.stderr)
     p = purge(env, tmp_path, db, "--dry-run", "--dry-run")
     assert p.returncode == 2, p.stderr
     p = purge(env, tmp_path, db, "extra")

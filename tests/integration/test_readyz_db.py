@@ -10,6 +10,7 @@ a /readyz whose query is stuck behind a lock answered 503 once
 request_timeout_ms or statement_timeout_ms passes, not held forever.
 """
 
+import json
 import re
 import time
 
@@ -80,6 +81,28 @@ def test_readyz_unmigrated_database(make_db, zesd_factory):
     while time.monotonic() < deadline:
         assert_503(z.get("/readyz"))
         time.sleep(0.2)
+
+
+def test_readyz_waits_for_a_schema_this_zesd_needs(make_db, zesd_factory):
+    """A new binary on a schema one migration behind (started before
+    `zesctl migrate`): not ready, and says what to run, until it is
+    migrated; then ready without a restart."""
+    database = make_db()
+    database.psql("CREATE TABLE newest AS SELECT * FROM schema_migrations "
+                  "WHERE version = (SELECT max(version) FROM schema_migrations); "
+                  "DELETE FROM schema_migrations WHERE version = (SELECT version FROM newest)")
+    z = zesd_factory(database.url, wait_ready=False)
+    rec = z.wait_log(lambda r: r.get("event") == "schema_behind", 10.0,
+                     what="the schema_behind warning")
+    assert "zesctl migrate" in json.dumps(rec), rec
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        assert_503(z.get("/readyz"))
+        time.sleep(0.2)
+    database.psql("INSERT INTO schema_migrations SELECT * FROM newest")
+    wait_for(lambda: z.get("/readyz").status == 200, 10.0, what="ready once migrated")
+    said = [r for r in z.log_records() if r.get("event") == "schema_behind"]
+    assert len(said) == 1, said
 
 
 @pytest.mark.parametrize("config", [
