@@ -540,19 +540,6 @@ app_exemptions(const char *text, struct zes_exemption **out, size_t *n)
 	return 0;
 }
 
-/* A store failure: 503 for what a retry may cure (locks, serialisation). */
-static void
-app_store_failed(struct zes_req *r, const struct zes_store_result *res)
-{
-	if (res->status == ZES_STORE_ERROR && (strncmp(res->sqlstate, "40", 2) == 0 ||
-	    strcmp(res->sqlstate, "55P03") == 0)) {
-		zes_http_unavailable(r, "the database could not finish the"
-		    " transaction now; retry");
-		return;
-	}
-	zes_http_store_failed(r, res);
-}
-
 /* ---------------------------------------------------------------------- */
 /* Transactions: submission, decision, withdrawal */
 
@@ -586,11 +573,7 @@ struct app_txn {
 	char			*reason;
 	int64_t			 last_day;	/* validUntil, ZES_DAY_NONE when absent */
 	/* The answer, decided in the transaction and sent from the done callback. */
-	int			 status;	/* HTTP status; 0 until decided */
-	int			 rolled_back;	/* the step asked for ROLLBACK */
-	char			*text;		/* body of a 200 or 201 */
-	char			*location;
-	char			*detail;	/* a problem's detail */
+	struct zes_txn_answer	 ans;
 	int			 metric;	/* enum zes_metrics_app counted on commit, -1: none */
 	int			 by_rules;
 };
@@ -611,9 +594,7 @@ app_txn_free(void *arg)
 	zes_rules_unref(t->rules);
 	free(t->key);
 	free(t->reason);
-	free(t->text);
-	free(t->location);
-	free(t->detail);
+	zes_txn_answer_clear(&t->ans);
 	free(t);
 }
 
@@ -703,29 +684,11 @@ static enum zes_step
 app_refuse(struct app_txn *t, int status, const char *fmt, ...)
 {
 	va_list	ap;
-	char	buf[512];
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	zes_txn_vrefuse(&t->ans, status, fmt, ap);
 	va_end(ap);
-	free(t->detail);
-	t->detail = xstrdup(buf);
-	t->status = status;
-	t->rolled_back = 1;
 	return ZES_STEP_ROLLBACK;
-}
-
-/* The problem title of a status this file answers from a transaction. */
-static const char *
-app_title(int status)
-{
-	switch (status) {
-	case 403:	return "Forbidden";
-	case 404:	return "Not found";
-	case 409:	return "Conflict";
-	case 422:	return "Unprocessable content";
-	default:	return "Error";
-	}
 }
 
 /*
@@ -735,40 +698,16 @@ app_title(int status)
 static void
 app_txn_done(const struct zes_store_result *res, void *arg)
 {
-	struct zes_req	*r = arg;
-	struct app_txn	*t = r->data;
+	struct zes_req		*r = arg;
+	struct app_txn		*t = r->data;
+	struct zes_metrics	*metrics = r->w->metrics;
+	int			 metric = t->metric, by_rules = t->by_rules;
 
 	r->job = NULL;
-	if (t->rolled_back && t->status != 0) {
-		/* Nothing was written, whatever the ROLLBACK's own fate. */
-		if (t->status == 400)
-			zes_http_invalid(r);
-		else if (t->status == 500)
-			zes_http_internal(r, t->detail);
-		else if (t->status == 200 || t->status == 201) {
-			if (t->location != NULL)
-				zes_req_header(r, "Location", t->location);
-			zes_http_reply_bytes(r, t->status, "application/json",
-			    t->text, strlen(t->text));
-		} else
-			zes_http_problem(r, t->status, app_title(t->status),
-			    "%s", t->detail);
-		return;
-	}
-	if (res->status != ZES_STORE_OK || t->status == 0 || t->text == NULL) {
-		if (res->status == ZES_STORE_OK)
-			zes_http_internal(r, "committed without an answer");
-		else
-			app_store_failed(r, res);
-		return;
-	}
-	if (t->metric >= 0)
-		zes_metrics_application(r->w->metrics, (enum zes_metrics_app)t->metric,
-		    t->by_rules);
-	if (t->location != NULL)
-		zes_req_header(r, "Location", t->location);
-	zes_http_reply_bytes(r, t->status, "application/json", t->text,
-	    strlen(t->text));
+	/* Answering frees r and t: what the counter needs is read before. */
+	if (zes_http_txn_done(r, res, &t->ans, zes_http_store_failed) && metric >= 0)
+		zes_metrics_application(metrics, (enum zes_metrics_app)metric,
+		    by_rules);
 }
 
 /* The SHA-256 of a submission (method, path, canonical body) as hex. */
@@ -865,10 +804,10 @@ app_submit_decide(struct app_txn *t, const PGresult *res,
 			    " with another request; use a new key for a new"
 			    " application");
 		}
-		t->status = (int)json_integer_value(json_array_get(rec, 1));
-		t->location = xstrdup(app_str(json_array_get(rec, 2)));
-		t->text = xstrdup(app_str(json_array_get(rec, 3)));
-		t->rolled_back = 1;
+		t->ans.status = (int)json_integer_value(json_array_get(rec, 1));
+		t->ans.location = xstrdup(app_str(json_array_get(rec, 2)));
+		t->ans.text = xstrdup(app_str(json_array_get(rec, 3)));
+		t->ans.rolled_back = 1;
 		json_decref(rec);
 		return ZES_STEP_ROLLBACK;
 	}
@@ -907,12 +846,12 @@ app_submit_decide(struct app_txn *t, const PGresult *res,
 	view.valid_from = d.valid_from;
 	view.valid_until = d.valid_until;
 	answer = app_json(&view);
-	t->text = json_dumps(answer, JSON_COMPACT);
+	t->ans.text = json_dumps(answer, JSON_COMPACT);
 	json_decref(answer);
-	if (t->text == NULL)
+	if (t->ans.text == NULL)
 		zes_fatalx("json_dumps failed");
-	xasprintf(&t->location, "/v1/applications/%s", app_id);
-	t->status = 201;
+	xasprintf(&t->ans.location, "/v1/applications/%s", app_id);
+	t->ans.status = 201;
 	t->metric = d.outcome == ZES_OUTCOME_GRANTED ? ZES_METRICS_APP_GRANTED :
 	    d.outcome == ZES_OUTCOME_REJECTED ? ZES_METRICS_APP_REJECTED :
 	    ZES_METRICS_APP_IN_REVIEW;
@@ -939,7 +878,7 @@ app_submit_decide(struct app_txn *t, const PGresult *res,
 	app_param_json(t, 15, decision);
 	app_param(t, 16, t->key);
 	app_param(t, 17, t->key != NULL ? t->hash : NULL);
-	app_param(t, 18, t->key != NULL ? t->text : NULL);
+	app_param(t, 18, t->key != NULL ? t->ans.text : NULL);
 	app_param(t, 19, r->who.name);
 	/*
 	 * The audit trail holds no plate, KvK number or e-mail address: the
@@ -1085,8 +1024,8 @@ app_grant_period(struct app_txn *t, const PGresult *res, int64_t *from,
 	    until, &why) != 0) {
 		zes_req_error(r, "validUntil", "%s", why != NULL ? why :
 		    "is not a validity this type allows");
-		t->status = 400;
-		t->rolled_back = 1;
+		t->ans.status = 400;
+		t->ans.rolled_back = 1;
 		*step = ZES_STEP_ROLLBACK;
 		return -1;
 	}
@@ -1137,11 +1076,11 @@ app_decide_write(struct app_txn *t, const PGresult *res,
 	view.valid_from = from;
 	view.valid_until = until;
 	answer = app_json(&view);
-	t->text = json_dumps(answer, JSON_COMPACT);
+	t->ans.text = json_dumps(answer, JSON_COMPACT);
 	json_decref(answer);
 	json_decref(body);
 	json_decref(old);
-	t->status = 200;
+	t->ans.status = 200;
 	t->metric = t->grant ? ZES_METRICS_APP_GRANTED : ZES_METRICS_APP_REJECTED;
 	snprintf(t->id, sizeof(t->id), "%s", PQgetvalue(res, 0, APP_C_ID));
 
@@ -1184,11 +1123,11 @@ app_withdraw_write(struct app_txn *t, const PGresult *res,
 	view.status = "withdrawn";
 	view.withdrawn_at = now;
 	answer = app_json(&view);
-	t->text = json_dumps(answer, JSON_COMPACT);
+	t->ans.text = json_dumps(answer, JSON_COMPACT);
 	json_decref(answer);
 	json_decref(body);
 	json_decref(decision);
-	t->status = 200;
+	t->ans.status = 200;
 	t->metric = ZES_METRICS_APP_WITHDRAWN;
 	snprintf(t->id, sizeof(t->id), "%s", PQgetvalue(res, 0, APP_C_ID));
 

@@ -426,10 +426,7 @@ agr_note(struct zes_req *r, const json_t *v)
 		    "without NUL", AGR_NOTE_MAX);
 }
 
-/*
- * A store failure: 409 for an overlap, 503 for what a retry may cure
- * (locks, serialisation), else as usual.
- */
+/* A store failure: 409 for an overlap, else as every route answers. */
 static void
 agr_store_failed(struct zes_req *r, const struct zes_store_result *res)
 {
@@ -441,12 +438,6 @@ agr_store_failed(struct zes_req *r, const struct zes_store_result *res)
 			zes_http_problem(r, 409, "Conflict", "another agreement "
 			    "recognises one of these types from the same issuer "
 			    "in the same municipality during this period");
-		return;
-	}
-	if (res->status == ZES_STORE_ERROR && (strncmp(res->sqlstate, "40", 2) == 0 ||
-	    strcmp(res->sqlstate, "55P03") == 0)) {
-		zes_http_unavailable(r, "the database could not finish the"
-		    " transaction now; retry");
 		return;
 	}
 	zes_http_store_failed(r, res);
@@ -756,11 +747,7 @@ struct agr_txn {
 	/* PATCH: what was given (json_t members of the body, borrowed). */
 	const json_t		*types, *until, *note;
 	/* The answer, decided in the transaction and sent from the done callback. */
-	int			 status;	/* 0 until decided */
-	int			 rolled_back;
-	char			*detail;
-	char			*text;		/* the 200 body */
-	char			 etag[24];
+	struct zes_txn_answer	 ans;
 };
 
 /* Free a transaction's state. */
@@ -776,8 +763,7 @@ agr_txn_free(void *arg)
 		free(t->owned[i]);
 	zes_rules_unref(t->rules);
 	free(t->if_match);
-	free(t->detail);
-	free(t->text);
+	zes_txn_answer_clear(&t->ans);
 	free(t);
 }
 
@@ -808,15 +794,10 @@ static enum zes_step
 agr_refuse(struct agr_txn *t, int status, const char *fmt, ...)
 {
 	va_list	ap;
-	char	buf[512];
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	zes_txn_vrefuse(&t->ans, status, fmt, ap);
 	va_end(ap);
-	free(t->detail);
-	t->detail = xstrdup(buf);
-	t->status = status;
-	t->rolled_back = 1;
 	return ZES_STEP_ROLLBACK;
 }
 
@@ -872,8 +853,8 @@ agr_patch_decide(struct agr_txn *t, const PGresult *row,
 	if (t->note != NULL && json_is_string(t->note))
 		agr_param(t, 3, json_string_value(t->note));
 	if (r->nerrors > 0) {
-		t->status = 400;
-		t->rolled_back = 1;
+		t->ans.status = 400;
+		t->ans.rolled_back = 1;
 		return ZES_STEP_ROLLBACK;
 	}
 	next->sql = agr_patch_sql;
@@ -924,25 +905,13 @@ agr_txn_step(const struct zes_store_result *prev, struct zes_store_stmt *next,
 		if (PQntuples(p) != 1)
 			return agr_refuse(t, 500, "the update returned no row");
 		item = agr_item(p, 0);
-		t->text = json_dumps(item, JSON_COMPACT);
+		t->ans.text = json_dumps(item, JSON_COMPACT);
 		json_decref(item);
-		if (t->text == NULL)
+		if (t->ans.text == NULL)
 			zes_fatalx("json_dumps failed");
-		agr_etag(p, 0, t->etag, sizeof(t->etag));
-		t->status = 200;
+		agr_etag(p, 0, t->ans.etag, sizeof(t->ans.etag));
+		t->ans.status = 200;
 		return ZES_STEP_COMMIT;
-	}
-}
-
-/* The problem title of a status answered from a transaction. */
-static const char *
-agr_title(int status)
-{
-	switch (status) {
-	case 404:	return "Not found";
-	case 409:	return "Conflict";
-	case 412:	return "Precondition failed";
-	default:	return "Error";
 	}
 }
 
@@ -954,23 +923,7 @@ agr_txn_done(const struct zes_store_result *res, void *arg)
 	struct agr_txn	*t = r->data;
 
 	r->job = NULL;
-	if (t->rolled_back && t->status != 0) {
-		if (t->status == 400)
-			zes_http_invalid(r);
-		else if (t->status == 500)
-			zes_http_internal(r, t->detail);
-		else
-			zes_http_problem(r, t->status, agr_title(t->status),
-			    "%s", t->detail);
-		return;
-	}
-	if (res->status != ZES_STORE_OK) {
-		agr_store_failed(r, res);
-		return;
-	}
-	zes_req_header(r, "ETag", t->etag);
-	zes_http_reply_bytes(r, 200, "application/json", t->text,
-	    strlen(t->text));
+	(void)zes_http_txn_done(r, res, &t->ans, agr_store_failed);
 }
 
 /* Start the transaction of a PATCH or DELETE (its state in r->data). */

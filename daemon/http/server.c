@@ -1217,12 +1217,105 @@ zes_http_internal(struct zes_req *r, const char *why)
 	    "the server failed; the request id identifies the log line", NULL);
 }
 
+/* Decide a problem answer of a transaction (nothing written). */
+void
+zes_txn_vrefuse(struct zes_txn_answer *a, int status, const char *fmt, va_list ap)
+{
+	char	buf[512];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	free(a->detail);
+	a->detail = xstrdup(buf);
+	a->status = status;
+	a->rolled_back = 1;
+}
+
+/* The same with the arguments given here. */
+void
+zes_txn_refuse(struct zes_txn_answer *a, int status, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	zes_txn_vrefuse(a, status, fmt, ap);
+	va_end(ap);
+}
+
+/* Free what an answer holds. */
+void
+zes_txn_answer_clear(struct zes_txn_answer *a)
+{
+	free(a->detail);
+	free(a->text);
+	free(a->location);
+	memset(a, 0, sizeof(*a));
+}
+
+/* The title of a problem a transaction decided. */
+static const char *
+server_txn_title(int status)
+{
+	switch (status) {
+	case 403:	return "Forbidden";
+	case 404:	return "Not found";
+	case 409:	return "Conflict";
+	case 412:	return "Precondition failed";
+	case 422:	return "Unprocessable content";
+	default:	return "Error";
+	}
+}
+
+/* Send a success: its headers and body. */
+static void
+server_txn_success(struct zes_req *r, const struct zes_txn_answer *a)
+{
+	if (a->location != NULL)
+		zes_req_header(r, "Location", a->location);
+	if (a->etag[0] != '\0')
+		zes_req_header(r, "ETag", a->etag);
+	zes_http_reply_bytes(r, a->status, "application/json", a->text,
+	    strlen(a->text));
+}
+
+/* The transaction ended: send what its steps decided. */
+int
+zes_http_txn_done(struct zes_req *r, const struct zes_store_result *res,
+    const struct zes_txn_answer *a,
+    void (*failed)(struct zes_req *, const struct zes_store_result *))
+{
+	int	success = a->status >= 200 && a->status < 300 && a->text != NULL;
+
+	if (a->rolled_back && a->status != 0) {
+		/* Nothing was written, whatever the ROLLBACK's own fate. */
+		if (a->status == 400)
+			zes_http_invalid(r);
+		else if (a->status == 500)
+			zes_http_internal(r, a->detail);
+		else if (success)
+			server_txn_success(r, a);
+		else
+			zes_http_problem(r, a->status, server_txn_title(a->status),
+			    "%s", a->detail != NULL ? a->detail : "");
+		return 0;
+	}
+	if (res->status != ZES_STORE_OK) {
+		failed(r, res);
+		return 0;
+	}
+	if (!success) {
+		zes_http_internal(r, "committed without an answer");
+		return 0;
+	}
+	server_txn_success(r, a);
+	return 1;
+}
+
 /*
  * The database errors a retry can cure: 503 with Retry-After, logged at the
  * level given.  Class 53 (disk full, out of memory, too many connections)
- * needs an operator.  40001 and 40P01 (serialization failure, deadlock; on
- * a hot standby, a read cancelled by a conflict with WAL replay) succeed
- * when tried again.
+ * needs an operator.  Class 40 (transaction rollback: serialization
+ * failure, deadlock; on a hot standby, a read cancelled by a conflict with
+ * WAL replay) and 55P03 (lock not available) succeed when tried again.
  */
 static const struct {
 	const char		*sqlstate;	/* a whole code, or a class of two */
@@ -1232,10 +1325,10 @@ static const struct {
 } server_retryable[] = {
 	{ "53", ZES_LOG_ERROR, "db_out_of_resources", "the database is out of "
 	  "resources (disk, memory or connections); retry later" },
-	{ "40001", ZES_LOG_WARN, "db_conflict", "the database cancelled the "
-	  "query for a conflicting change; retry" },
-	{ "40P01", ZES_LOG_WARN, "db_conflict", "the database cancelled the "
-	  "query for a conflicting change; retry" },
+	{ "40", ZES_LOG_WARN, "db_conflict", "the database could not finish "
+	  "the transaction now (a conflicting change); retry" },
+	{ "55P03", ZES_LOG_WARN, "db_conflict", "the database could not finish "
+	  "the transaction now (a lock was not available); retry" },
 };
 
 /*

@@ -7,6 +7,7 @@
 #ifndef ZES_HTTP_H
 #define ZES_HTTP_H
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -97,6 +98,41 @@ typedef json_t	*zes_page_item_fn(const struct pg_result *, int row);
 void	zes_http_reply_page(struct zes_req *, const struct pg_result *p,
 	    long long limit, zes_page_item_fn *item, char tag, int at_col,
 	    int id_col);
+/*
+ * What the steps of an interactive transaction (zes_store_txn) decided to
+ * answer; zes_http_txn_done() sends it once the transaction has ended.
+ */
+struct zes_store_result;
+struct zes_txn_answer {
+	int	 status;	/* HTTP status; 0 until decided */
+	int	 rolled_back;	/* ROLLBACK was asked: nothing was written */
+	char	*detail;	/* a problem's detail */
+	char	*text;		/* the JSON body of a 200 or 201 */
+	char	*location;	/* Location of the answer, or NULL */
+	char	 etag[24];	/* ETag of the answer, or "" */
+};
+/*
+ * Decide a problem (detail a printf format): nothing is written; the step
+ * then returns ZES_STEP_ROLLBACK.
+ */
+void	zes_txn_refuse(struct zes_txn_answer *, int status, const char *fmt, ...)
+	    ZES_PRINTF(3, 4);
+void	zes_txn_vrefuse(struct zes_txn_answer *, int status, const char *fmt,
+	    va_list) ZES_PRINTF(3, 0);
+/* Free what an answer holds. */
+void	zes_txn_answer_clear(struct zes_txn_answer *);
+/*
+ * The transaction ended (res: how its COMMIT or ROLLBACK went): send what
+ * its steps decided.  A decision made with ROLLBACK is sent whatever the
+ * ROLLBACK's fate (nothing was written: a problem, or a success replayed
+ * from an earlier request); any other success only when COMMIT succeeded,
+ * else failed(r, res) answers.  Returns 1 when it answered a committed
+ * success.  Either way r is answered, and with it freed (and the answer,
+ * when it is r's data): read what is needed afterwards before.
+ */
+int	zes_http_txn_done(struct zes_req *, const struct zes_store_result *res,
+	    const struct zes_txn_answer *,
+	    void (*failed)(struct zes_req *, const struct zes_store_result *));
 /* Answer with raw bytes of a content type. */
 void	zes_http_reply_bytes(struct zes_req *, int status, const char *ctype,
 	    const void *data, size_t len);
