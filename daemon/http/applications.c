@@ -1308,19 +1308,8 @@ applications_get_done(const struct zes_store_result *res, void *arg)
 static void
 applications_get(struct zes_req *r)
 {
-	const char	*params[1];
-
-	if (app_path_id(r) != 0)
-		return;
-	if (zes_req_query_check(r, (const char *const[]){ NULL }) > 0) {
-		zes_http_invalid(r);
-		return;
-	}
-	params[0] = r->params[0];
-	r->job = zes_store_query_named(r->w->store, "app_get", app_get_sql, 1,
-	    params, applications_get_done, r);
-	if (r->job == NULL)
-		zes_http_unavailable(r, "the database is unavailable");
+	zes_http_get_by_id(r, "application", "app_get", app_get_sql,
+	    applications_get_done);
 }
 
 /* A list or search request, decoded (strings owned). */

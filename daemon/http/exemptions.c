@@ -187,21 +187,8 @@ exemptions_get_done(const struct zes_store_result *res, void *arg)
 static void
 exemptions_get(struct zes_req *r)
 {
-	const char	*params[1] = { r->params[0] };
-
-	if (zes_req_query_check(r, (const char *const[]){ NULL }) > 0) {
-		zes_http_invalid(r);
-		return;
-	}
-	/* Not a UUID: no exemption has it (and the cast would fail in SQL). */
-	if (!zes_uuid_valid(r->params[0])) {
-		zes_http_problem(r, 404, "Not found", "no exemption has this id");
-		return;
-	}
-	r->job = zes_store_query(r->w->store, exemptions_get_sql, 1, params,
-	    exemptions_get_done, r);
-	if (r->job == NULL)
-		zes_http_unavailable(r, "the database is unavailable");
+	zes_http_get_by_id(r, "exemption", NULL, exemptions_get_sql,
+	    exemptions_get_done);
 }
 
 /* Check one filter value (a query parameter or a body member of the same name). */

@@ -615,20 +615,7 @@ agr_get_done(const struct zes_store_result *res, void *arg)
 static void
 agr_get(struct zes_req *r)
 {
-	const char	*params[1] = { r->params[0] };
-
-	if (zes_req_query_check(r, (const char *const[]){ NULL }) > 0) {
-		zes_http_invalid(r);
-		return;
-	}
-	if (!zes_uuid_valid(r->params[0])) {
-		zes_http_problem(r, 404, "Not found", "no agreement has this id");
-		return;
-	}
-	r->job = zes_store_query(r->w->store, agr_get_sql, 1, params,
-	    agr_get_done, r);
-	if (r->job == NULL)
-		zes_http_unavailable(r, "the database is unavailable");
+	zes_http_get_by_id(r, "agreement", NULL, agr_get_sql, agr_get_done);
 }
 
 /* A list request, decoded. */

@@ -1050,6 +1050,29 @@ server_send(struct zes_req *r, int status, const char *ctype,
 	server_free_req(r);
 }
 
+/* GET of one resource by the UUID of its path. */
+void
+zes_http_get_by_id(struct zes_req *r, const char *what, const char *name,
+    const char *sql, void (*done)(const struct zes_store_result *, void *))
+{
+	const char	*params[1] = { r->params[0] };
+
+	if (zes_req_query_check(r, (const char *const[]){ NULL }) > 0) {
+		zes_http_invalid(r);
+		return;
+	}
+	/* Not a UUID: nothing has it (and the cast would fail in SQL). */
+	if (!zes_uuid_valid(r->params[0])) {
+		zes_http_problem(r, 404, "Not found", "no %s has this id", what);
+		return;
+	}
+	r->job = name != NULL ?
+	    zes_store_query_named(r->w->store, name, sql, 1, params, done, r) :
+	    zes_store_query(r->w->store, sql, 1, params, done, r);
+	if (r->job == NULL)
+		zes_http_unavailable(r, "the database is unavailable");
+}
+
 /* Answer one page of a keyset-paged list. */
 void
 zes_http_reply_page(struct zes_req *r, const PGresult *p, long long limit,

@@ -133,6 +133,14 @@ void	zes_txn_answer_clear(struct zes_txn_answer *);
 int	zes_http_txn_done(struct zes_req *, const struct zes_store_result *res,
 	    const struct zes_txn_answer *,
 	    void (*failed)(struct zes_req *, const struct zes_store_result *));
+/*
+ * GET of one resource by the UUID of its path (r->params[0]): 400 for any
+ * query parameter, 404 ("no <what> has this id") for an id no resource can
+ * have, else the query sql (prepared as `name` unless NULL) with the id as
+ * $1, whose result goes to done(res, r).
+ */
+void	zes_http_get_by_id(struct zes_req *, const char *what, const char *name,
+	    const char *sql, void (*done)(const struct zes_store_result *, void *));
 /* Answer with raw bytes of a content type. */
 void	zes_http_reply_bytes(struct zes_req *, int status, const char *ctype,
 	    const void *data, size_t len);
