@@ -4,7 +4,10 @@
  * zero-emission, scope, kind and transition cover of rules/README.md.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "zes/admit.h"
 
@@ -289,4 +292,62 @@ zes_vehicle_profile(const struct zes_vehicle *v, const struct zes_national *n,
 			break;
 		}
 	}
+}
+
+/* Element i of a JSON array as a string; "" when it is none (SQL NULL). */
+static const char *
+vehicle_json_str(const json_t *a, size_t i)
+{
+	const char	*s = json_string_value(json_array_get(a, i));
+
+	return s != NULL ? s : "";
+}
+
+/* A register row as a JSON array into *v. */
+int
+zes_vehicle_from_json(const char *text, struct zes_vehicle *v)
+{
+	json_t	*a, *codes, *names, *classes;
+	size_t	 i;
+	int	 rc = -1;
+
+	if ((a = json_loads(text, 0, NULL)) == NULL)
+		return -1;
+	if (!json_is_array(a) || json_array_size(a) != 11 ||
+	    !json_is_string(json_array_get(a, 0)))
+		goto out;
+	memset(v, 0, sizeof(*v));
+	snprintf(v->plate, sizeof(v->plate), "%s", vehicle_json_str(a, 0));
+	snprintf(v->category, sizeof(v->category), "%s", vehicle_json_str(a, 1));
+	snprintf(v->vehicle_type, sizeof(v->vehicle_type), "%s",
+	    vehicle_json_str(a, 2));
+	snprintf(v->body_description, sizeof(v->body_description), "%s",
+	    vehicle_json_str(a, 3));
+	snprintf(v->body_type, sizeof(v->body_type), "%s", vehicle_json_str(a, 4));
+	v->body_code = json_is_integer(json_array_get(a, 5)) ?
+	    (int)json_integer_value(json_array_get(a, 5)) : -1;
+	codes = json_array_get(a, 6);
+	for (i = 0; i < json_array_size(codes) &&
+	    v->nspecial < ZES_VEHICLE_MAX_SPECIALS; i++)
+		v->special_codes[v->nspecial++] =
+		    (int)json_integer_value(json_array_get(codes, i));
+	names = json_array_get(a, 7);
+	classes = json_array_get(a, 8);
+	for (i = 0; i < json_array_size(names) &&
+	    v->nfuels < ZES_VEHICLE_MAX_FUELS; i++) {
+		snprintf(v->fuels[i].name, sizeof(v->fuels[i].name), "%s",
+		    vehicle_json_str(names, i));
+		snprintf(v->fuels[i].emission_class,
+		    sizeof(v->fuels[i].emission_class), "%s",
+		    vehicle_json_str(classes, i));
+		v->nfuels++;
+	}
+	v->first_admission = json_is_integer(json_array_get(a, 9)) ?
+	    (int64_t)json_integer_value(json_array_get(a, 9)) : ZES_DAY_NONE;
+	v->mass_kg = json_is_integer(json_array_get(a, 10)) ?
+	    (int)json_integer_value(json_array_get(a, 10)) : -1;
+	rc = 0;
+out:
+	json_decref(a);
+	return rc;
 }

@@ -442,60 +442,6 @@ app_first_error_cb(void *arg, const char *field, const char *message)
 }
 
 /*
- * A register row as read by zes_application_read() (a JSON array in the
- * column order of daemon/index/builder.c) into a vehicle record; -1 when
- * malformed.
- */
-static int
-app_vehicle(const char *text, struct zes_vehicle *v)
-{
-	json_t	*a, *codes, *names, *classes;
-	size_t	 i;
-	int	 rc = -1;
-
-	if ((a = json_loads(text, 0, NULL)) == NULL)
-		return -1;
-	if (!json_is_array(a) || json_array_size(a) != 11 ||
-	    !json_is_string(json_array_get(a, 0)))
-		goto out;
-	memset(v, 0, sizeof(*v));
-	snprintf(v->plate, sizeof(v->plate), "%s",
-	    json_string_value(json_array_get(a, 0)));
-	snprintf(v->category, sizeof(v->category), "%s",
-	    app_str(json_array_get(a, 1)));
-	snprintf(v->vehicle_type, sizeof(v->vehicle_type), "%s",
-	    app_str(json_array_get(a, 2)));
-	snprintf(v->body_description, sizeof(v->body_description), "%s",
-	    app_str(json_array_get(a, 3)));
-	snprintf(v->body_type, sizeof(v->body_type), "%s",
-	    app_str(json_array_get(a, 4)));
-	v->body_code = (int)json_integer_value(json_array_get(a, 5));
-	codes = json_array_get(a, 6);
-	for (i = 0; i < json_array_size(codes) &&
-	    v->nspecial < ZES_VEHICLE_MAX_SPECIALS; i++)
-		v->special_codes[v->nspecial++] =
-		    (int)json_integer_value(json_array_get(codes, i));
-	names = json_array_get(a, 7);
-	classes = json_array_get(a, 8);
-	for (i = 0; i < json_array_size(names) &&
-	    v->nfuels < ZES_VEHICLE_MAX_FUELS; i++) {
-		snprintf(v->fuels[i].name, sizeof(v->fuels[i].name), "%s",
-		    app_str(json_array_get(names, i)));
-		snprintf(v->fuels[i].emission_class,
-		    sizeof(v->fuels[i].emission_class), "%s",
-		    app_str(json_array_get(classes, i)));
-		v->nfuels++;
-	}
-	v->first_admission = json_is_integer(json_array_get(a, 9)) ?
-	    (int64_t)json_integer_value(json_array_get(a, 9)) : ZES_DAY_NONE;
-	v->mass_kg = (int)json_integer_value(json_array_get(a, 10));
-	rc = 0;
-out:
-	json_decref(a);
-	return rc;
-}
-
-/*
  * The plate's exemptions as read by zes_application_read() (a JSON array of
  * [id hex, type, issuer, from, until, granted, revoked|null]) into a new
  * array (*out, caller frees); -1 when malformed.
@@ -812,7 +758,7 @@ app_submit_decide(struct app_txn *t, const PGresult *res,
 		return ZES_STEP_ROLLBACK;
 	}
 	have_vehicle = !PQgetisnull(res, 0, 0);
-	if ((have_vehicle && app_vehicle(PQgetvalue(res, 0, 0), &vehicle) != 0) ||
+	if ((have_vehicle && zes_vehicle_from_json(PQgetvalue(res, 0, 0), &vehicle) != 0) ||
 	    app_exemptions(PQgetvalue(res, 0, 1), &exs, &nexs) != 0)
 		return app_refuse(t, 500, "unexpected register or exemption row");
 
@@ -1626,7 +1572,7 @@ applications_evaluate_done(const struct zes_store_result *res, void *arg)
 	}
 	p = res->res[0];
 	have_vehicle = !PQgetisnull(p, 0, 0);
-	if ((have_vehicle && app_vehicle(PQgetvalue(p, 0, 0), &vehicle) != 0) ||
+	if ((have_vehicle && zes_vehicle_from_json(PQgetvalue(p, 0, 0), &vehicle) != 0) ||
 	    app_exemptions(PQgetvalue(p, 0, 1), &exs, &nexs) != 0) {
 		zes_http_internal(r, "unexpected register or exemption row");
 		return;

@@ -63,62 +63,13 @@ reference_municipalities(struct zes_req *r)
 	zes_http_reply_json(r, 200, json_pack("{s:o}", "items", items));
 }
 
-/* The columns the search reads, in the order reference_vehicle_row() expects. */
+/* The register row of a plate, as zes_vehicle_from_json() reads it. */
 static const char reference_vehicle_sql[] =
-    "SELECT plate, coalesce(category, ''), coalesce(vehicle_type, ''),"
-    " lower(coalesce(body_description, '')), coalesce(body_type, ''),"
-    " coalesce(body_code, -1), coalesce(array_to_string(special_codes, ','), ''),"
-    " coalesce(array_to_json(fuel_names)::text, '[]'),"
-    " coalesce(array_to_json(fuel_classes)::text, '[]'),"
-    " coalesce((first_admission - date '1970-01-01')::text, ''),"
-    " coalesce(mass_kg, -1)"
+    "SELECT json_build_array(plate, category, vehicle_type,"
+    " lower(body_description), body_type, coalesce(body_code, -1),"
+    " special_codes, fuel_names, fuel_classes,"
+    " first_admission - date '1970-01-01', coalesce(mass_kg, -1))::text"
     " FROM vehicles WHERE plate = $1";
-
-/* A string of a JSON array element, "" when it is not one. */
-static const char *
-reference_str(const json_t *a, size_t i)
-{
-	const char	*s = json_string_value(json_array_get(a, i));
-
-	return s != NULL ? s : "";
-}
-
-/* A register row as a vehicle record. */
-static void
-reference_vehicle_row(const PGresult *res, struct zes_vehicle *v)
-{
-	json_t	*names, *classes;
-	char	*codes, *tok, *save = NULL;
-	size_t	 i;
-
-	memset(v, 0, sizeof(*v));
-	snprintf(v->plate, sizeof(v->plate), "%s", PQgetvalue(res, 0, 0));
-	snprintf(v->category, sizeof(v->category), "%s", PQgetvalue(res, 0, 1));
-	snprintf(v->vehicle_type, sizeof(v->vehicle_type), "%s", PQgetvalue(res, 0, 2));
-	snprintf(v->body_description, sizeof(v->body_description), "%s",
-	    PQgetvalue(res, 0, 3));
-	snprintf(v->body_type, sizeof(v->body_type), "%s", PQgetvalue(res, 0, 4));
-	v->body_code = atoi(PQgetvalue(res, 0, 5));
-	codes = xstrdup(PQgetvalue(res, 0, 6));
-	for (tok = strtok_r(codes, ",", &save); tok != NULL &&
-	    v->nspecial < ZES_VEHICLE_MAX_SPECIALS; tok = strtok_r(NULL, ",", &save))
-		v->special_codes[v->nspecial++] = atoi(tok);
-	free(codes);
-	names = json_loads(PQgetvalue(res, 0, 7), 0, NULL);
-	classes = json_loads(PQgetvalue(res, 0, 8), 0, NULL);
-	for (i = 0; i < json_array_size(names) && i < ZES_VEHICLE_MAX_FUELS; i++) {
-		snprintf(v->fuels[i].name, sizeof(v->fuels[i].name), "%s",
-		    reference_str(names, i));
-		snprintf(v->fuels[i].emission_class, sizeof(v->fuels[i].emission_class),
-		    "%s", reference_str(classes, i));
-		v->nfuels++;
-	}
-	json_decref(names);
-	json_decref(classes);
-	v->first_admission = PQgetvalue(res, 0, 9)[0] != '\0' ?
-	    strtoll(PQgetvalue(res, 0, 9), NULL, 10) : ZES_DAY_NONE;
-	v->mass_kg = atoi(PQgetvalue(res, 0, 10));
-}
 
 /* The register row arrived: answer it with what the rules make of it. */
 static void
@@ -145,7 +96,10 @@ reference_vehicles_done(const struct zes_store_result *res, void *arg)
 		zes_http_reply_json(r, 200, json_pack("{s:[]}", "items"));
 		return;
 	}
-	reference_vehicle_row(res->res[0], &v);
+	if (zes_vehicle_from_json(PQgetvalue(res->res[0], 0, 0), &v) != 0) {
+		zes_http_internal(r, "damaged register row");
+		return;
+	}
 	zes_vehicle_facts(&v, n, &store, facts);
 	memset(&prof, 0, sizeof(prof));
 	zes_vehicle_profile(&v, n, &prof);

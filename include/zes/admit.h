@@ -39,6 +39,15 @@ struct zes_vehicle {
 };
 
 /*
+ * A register row as the database gives it to a request (a JSON array:
+ * plate, category, vehicle type, body description (lower case), body type,
+ * body code (-1), special codes, fuel names, fuel classes, first admission
+ * (day number or null), mass (-1); NULL strings read as "") into *v.  -1
+ * when the text is not such an array.
+ */
+int	zes_vehicle_from_json(const char *text, struct zes_vehicle *v) ZES_MUSTCHECK;
+
+/*
  * Fill facts[0 .. ZES_F_VEHICLE_END) for a vehicle, with the derived fields
  * (emission class, zero-emission, kind, scope, transition cover) computed
  * with the national rules.  Strings in facts point into `v` and `n`, and

@@ -1727,12 +1727,70 @@ test_admit_order_independent(void **state)
 	}
 }
 
+/* A register row from the database's JSON into a vehicle record. */
+static void
+test_vehicle_from_json(void **state)
+{
+	static const char *const bad[] = {
+		"", "{}", "null", "[]", "[\"AB12CD\"]",
+		/* ten elements, and a plate that is no string */
+		"[\"AB12CD\",\"N2\",\"\",\"\",\"\",-1,[],[],[],null]",
+		"[7,\"N2\",\"\",\"\",\"\",-1,[],[],[],null,-1]",
+		"[\"AB12CD\",\"N2\"",
+	};
+	struct zes_vehicle	v;
+	size_t			i;
+
+	(void)state;
+	assert_int_equal(zes_vehicle_from_json("[\"VTV69T\",\"N2\","
+	    "\"Bedrijfsauto\",\"gesloten opbouw\",\"BB\",3,[1,2],"
+	    "[\"Elektriciteit\",\"Benzine\"],[null,\"6\"],19000,3500]", &v), 0);
+	assert_string_equal(v.plate, "VTV69T");
+	assert_string_equal(v.category, "N2");
+	assert_string_equal(v.vehicle_type, "Bedrijfsauto");
+	assert_string_equal(v.body_description, "gesloten opbouw");
+	assert_string_equal(v.body_type, "BB");
+	assert_int_equal(v.body_code, 3);
+	assert_int_equal(v.nspecial, 2);
+	assert_int_equal(v.special_codes[1], 2);
+	assert_int_equal(v.nfuels, 2);
+	assert_string_equal(v.fuels[0].name, "Elektriciteit");
+	assert_string_equal(v.fuels[0].emission_class, "");
+	assert_string_equal(v.fuels[1].emission_class, "6");
+	assert_true(v.first_admission == 19000);
+	assert_int_equal(v.mass_kg, 3500);
+
+	/* SQL NULLs: empty strings, no lists, unknown day, code and mass. */
+	assert_int_equal(zes_vehicle_from_json("[\"AB12CD\",null,null,null,"
+	    "null,null,null,null,null,null,null]", &v), 0);
+	assert_string_equal(v.category, "");
+	assert_string_equal(v.body_type, "");
+	assert_int_equal(v.body_code, -1);
+	assert_int_equal(v.nspecial, 0);
+	assert_int_equal(v.nfuels, 0);
+	assert_true(v.first_admission == ZES_DAY_NONE);
+	assert_int_equal(v.mass_kg, -1);
+
+	/* More fuels and codes than a record holds: the first ones. */
+	assert_int_equal(zes_vehicle_from_json("[\"AB12CD\",\"N1\",\"\",\"\","
+	    "\"\",-1,[1,2,3,4,5,6,7,8,9,10],[\"a\",\"b\",\"c\",\"d\",\"e\"],"
+	    "[],null,-1]", &v), 0);
+	assert_int_equal(v.nspecial, ZES_VEHICLE_MAX_SPECIALS);
+	assert_int_equal(v.nfuels, ZES_VEHICLE_MAX_FUELS);
+	assert_string_equal(v.fuels[3].name, "d");
+
+	for (i = 0; i < ZES_NELEM(bad); i++)
+		if (zes_vehicle_from_json(bad[i], &v) != -1)
+			fail_msg("\"%s\" was taken", bad[i]);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest	tests[] = {
 		cmocka_unit_test(test_basis_names),
 		cmocka_unit_test(test_facts_raw),
+		cmocka_unit_test(test_vehicle_from_json),
 		cmocka_unit_test(test_facts_fuels),
 		cmocka_unit_test(test_facts_kinds),
 		cmocka_unit_test(test_facts_order),
