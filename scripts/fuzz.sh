@@ -9,8 +9,8 @@
 # Environment: FUZZ_RUNS=N also stops each harness after N executions;
 # FUZZ_JOBS=N runs N harnesses at a time (default 1); ZES_FUZZ_BUILD=DIR
 # builds in DIR instead of build-fuzz/.
-# What each run learns is kept in build-fuzz/work/NAME/corpus, so the next
-# run goes on from there; findings are saved in build-fuzz/work/NAME/artifacts.
+# What each run learns is kept in build-fuzz/runs/NAME/corpus, so the next
+# run goes on from there; findings are saved in build-fuzz/runs/NAME/artifacts.
 # The last lines are one per harness: executions, rate, corpus and findings.
 # The exit status is 0 only when every harness ran and found nothing.
 set -euo pipefail
@@ -60,12 +60,13 @@ fi
 [ "$SECS" -gt 0 ] || { say "built in $BUILD"; exit 0; }
 
 # Run, JOBS at a time; each run's summary line goes to its own file.
+mkdir -p "$BUILD/runs"
 rc=0
 pids=()
 for n in "${NAMES[@]}"; do
 	say "running $n for ${SECS} s${RUNS:+ or $RUNS executions}"
-	"$ROOT/tests/fuzz/run.sh" "$BUILD" "$n" "$SECS" "$BUILD/work/$n" $RUNS \
-	    >"$BUILD/work-$n.out" 2>&1 &
+	"$ROOT/tests/fuzz/run.sh" "$BUILD" "$n" "$SECS" "$BUILD/runs/$n" $RUNS \
+	    >"$BUILD/runs/$n.out" 2>&1 &
 	pids+=($!)
 	if [ ${#pids[@]} -ge "$JOBS" ]; then
 		wait "${pids[0]}" || rc=1
@@ -78,12 +79,12 @@ done
 
 # The reports of failed runs first, then one line per harness.
 for n in "${NAMES[@]}"; do
-	if ! tail -n 1 "$BUILD/work-$n.out" | grep -q 'findings 0$'; then
+	if ! tail -n 1 "$BUILD/runs/$n.out" | grep -q 'findings 0$'; then
 		echo "--- $n" >&2
-		sed '$d' "$BUILD/work-$n.out" >&2
+		sed '$d' "$BUILD/runs/$n.out" >&2
 	fi
 done
 for n in "${NAMES[@]}"; do
-	tail -n 1 "$BUILD/work-$n.out"
+	tail -n 1 "$BUILD/runs/$n.out"
 done
 exit "$rc"

@@ -186,13 +186,13 @@ def test_grants_reach_the_read_only_zesd(world, capsys):
         try:
             while not done.is_set():
                 with lock:
-                    todo = [p for p in PLATES if p not in seen]
-                if not todo:
+                    unseen = [p for p in PLATES if p not in seen]
+                if not unseen:
                     return
-                results = checks(ro, tok["enforcement"], todo)
+                results = checks(ro, tok["enforcement"], unseen)
                 now = time.monotonic()
                 with lock:
-                    for p, x in zip(todo, results):
+                    for p, x in zip(unseen, results):
                         if x["basis"] == "municipal_exemption":
                             seen[p] = now
                 time.sleep(0.005)
