@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "zes/admit.h"
+#include "zes/bodies.h"
 #include "zes/canon.h"
 #include "zes/checkscan.h"
 #include "zes/http.h"
@@ -247,13 +248,6 @@ static void
 access_item_json(struct zes_req *r, const json_t *item, size_t i,
     struct zes_check_text *c)
 {
-	static const struct zes_json_field fields[] = {
-		{ "plate", ZES_JSON_STRING, 1, 0 },
-		{ "municipality", ZES_JSON_STRING, 1, 0 },
-		{ "at", ZES_JSON_STRING, 0, 0 },
-		{ "country", ZES_JSON_STRING, 0, 0 },
-		{ NULL, 0, 0, 0 }
-	};
 	char	 path[64];
 	json_t	*v;
 
@@ -262,7 +256,7 @@ access_item_json(struct zes_req *r, const json_t *item, size_t i,
 		zes_req_error(r, access_field(path, i, ""), "must be an object");
 		return;
 	}
-	zes_json_check(r, item, access_field(path, i, ""), fields);
+	zes_json_check(r, item, access_field(path, i, ""), zes_body_access_item);
 	if (json_is_string(v = json_object_get(item, "plate"))) {
 		c->plate = json_string_value(v);
 		c->plate_len = json_string_length(v);
@@ -470,16 +464,12 @@ access_sign_cb(evutil_socket_t fd, short what, void *arg)
 static size_t
 access_read(struct zes_req *r, struct zes_check_text *c, int *strict)
 {
-	static const struct zes_json_field fields[] = {
-		{ "checks", ZES_JSON_ARRAY, 1, 0 },
-		{ NULL, 0, 0, 0 }
-	};
 	size_t	n;
 
 	*strict = 0;
 	if ((n = zes_checks_scan(r->raw, r->rawlen, c, ACCESS_MAX_CHECKS)) > 0)
 		return n;
-	if (zes_req_decode(r) != 0 || zes_json_check(r, r->body, "", fields) != 0)
+	if (zes_req_decode(r) != 0 || zes_json_check(r, r->body, "", zes_body_access_checks) != 0)
 		return 0;
 	n = json_array_size(json_object_get(r->body, "checks"));
 	if (n < 1 || n > ACCESS_MAX_CHECKS) {

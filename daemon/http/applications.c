@@ -15,6 +15,7 @@
 #include <event2/http.h>
 #include <openssl/evp.h>
 
+#include "zes/bodies.h"
 #include "zes/engine.h"
 #include "zes/cursor.h"
 #include "zes/http.h"
@@ -1142,12 +1143,6 @@ app_path_id(struct zes_req *r)
 static void
 applications_decide(struct zes_req *r)
 {
-	static const struct zes_json_field fields[] = {
-		{ "outcome", ZES_JSON_STRING, 1, 0 },
-		{ "reason", ZES_JSON_STRING, 1, 0 },
-		{ "validUntil", ZES_JSON_STRING, 0, 1 },
-		{ NULL, 0, 0, 0 }
-	};
 	struct app_txn	*t;
 	const char	*outcome, *reason, *until;
 	json_t		*v;
@@ -1156,7 +1151,7 @@ applications_decide(struct zes_req *r)
 	if (app_path_id(r) != 0)
 		return;
 	zes_req_query_check(r, (const char *const[]){ NULL });
-	zes_json_check(r, r->body, "", fields);
+	zes_json_check(r, r->body, "", zes_body_decision);
 	if (r->w->rules == NULL) {
 		zes_http_unavailable(r, "the rules are not loaded");
 		return;
@@ -1203,14 +1198,13 @@ applications_decide(struct zes_req *r)
 static void
 applications_withdraw(struct zes_req *r)
 {
-	static const struct zes_json_field fields[] = { { NULL, 0, 0, 0 } };
 	struct app_txn	*t;
 
 	if (app_path_id(r) != 0)
 		return;
 	zes_req_query_check(r, (const char *const[]){ NULL });
 	if (r->body != NULL)
-		zes_json_check(r, r->body, "", fields);
+		zes_json_check(r, r->body, "", zes_body_withdrawal);
 	if (r->nerrors > 0) {
 		zes_http_invalid(r);
 		return;
@@ -1467,20 +1461,6 @@ applications_list(struct zes_req *r)
 static void
 applications_search(struct zes_req *r)
 {
-	static const struct zes_json_field fields[] = {
-		{ "municipality", ZES_JSON_STRING, 0, 0 },
-		{ "status", ZES_JSON_STRING, 0, 0 },
-		{ "type", ZES_JSON_STRING, 0, 0 },
-		{ "scope", ZES_JSON_STRING, 0, 0 },
-		{ "submittedFrom", ZES_JSON_STRING, 0, 0 },
-		{ "submittedUntil", ZES_JSON_STRING, 0, 0 },
-		{ "plate", ZES_JSON_STRING, 0, 0 },
-		{ "country", ZES_JSON_STRING, 0, 0 },
-		{ "kvk", ZES_JSON_STRING, 0, 0 },
-		{ "limit", ZES_JSON_INTEGER, 0, 0 },
-		{ "cursor", ZES_JSON_STRING, 0, 0 },
-		{ NULL, 0, 0, 0 }
-	};
 	static const char *const filters[] = { "municipality", "status", "type",
 	    "scope", "submittedFrom", "submittedUntil", "kvk", "cursor", NULL };
 	struct app_query	*q;
@@ -1495,7 +1475,7 @@ applications_search(struct zes_req *r)
 	}
 	q = app_query_new(r);
 	zes_req_query_check(r, (const char *const[]){ NULL });
-	zes_json_check(r, r->body, "", fields);
+	zes_json_check(r, r->body, "", zes_body_application_search);
 	for (i = 0; filters[i] != NULL; i++)
 		app_filter(r, q, filters[i],
 		    json_string_value(json_object_get(r->body, filters[i])));

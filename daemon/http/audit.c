@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "zes/auditchain.h"
+#include "zes/bodies.h"
 #include "zes/http.h"
 #include "zes/json.h"
 #include "zes/plate.h"
@@ -233,24 +234,13 @@ audit_list(struct zes_req *r)
 static void
 audit_search(struct zes_req *r)
 {
-	static const struct zes_json_field fields[] = {
-		{ "object", ZES_JSON_STRING, 0, 0 },
-		{ "action", ZES_JSON_STRING, 0, 0 },
-		{ "actor", ZES_JSON_STRING, 0, 0 },
-		{ "plate", ZES_JSON_STRING, 0, 0 },
-		{ "country", ZES_JSON_STRING, 0, 0 },
-		{ "sinceSeq", ZES_JSON_INTEGER, 0, 0 },
-		{ "limit", ZES_JSON_INTEGER, 0, 0 },
-		{ "cursor", ZES_JSON_STRING, 0, 0 },
-		{ NULL, 0, 0, 0 }
-	};
 	struct audit_query	 q = { 0, AUDIT_LIMIT_DEFAULT, NULL, NULL, NULL,
 				    { "", "", 0, "", 0 }, 0 };
 	const char		*country, *why;
 	json_t			*v;
 
 	zes_req_query_check(r, (const char *const[]){ NULL });
-	zes_json_check(r, r->body, "", fields);
+	zes_json_check(r, r->body, "", zes_body_audit_search);
 	/* Values are read only where their type was right; the check listed the rest. */
 	if (json_is_string(v = json_object_get(r->body, "object")))
 		q.object = json_string_value(v);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "zes/bodies.h"
 #include "zes/cursor.h"
 #include "zes/http.h"
 #include "zes/json.h"
@@ -332,17 +333,6 @@ exemptions_list(struct zes_req *r)
 static void
 exemptions_search(struct zes_req *r)
 {
-	static const struct zes_json_field fields[] = {
-		{ "plate", ZES_JSON_STRING, 1, 0 },
-		{ "country", ZES_JSON_STRING, 0, 0 },
-		{ "municipality", ZES_JSON_STRING, 0, 0 },
-		{ "type", ZES_JSON_STRING, 0, 0 },
-		{ "status", ZES_JSON_STRING, 0, 0 },
-		{ "scope", ZES_JSON_STRING, 0, 0 },
-		{ "limit", ZES_JSON_INTEGER, 0, 0 },
-		{ "cursor", ZES_JSON_STRING, 0, 0 },
-		{ NULL, 0, 0, 0 }
-	};
 	static const char *const filters[] = { "municipality", "type", "status",
 	    "scope" };
 	struct exemptions_query	*q = exemptions_query_new(r);
@@ -351,7 +341,7 @@ exemptions_search(struct zes_req *r)
 	size_t			 i;
 
 	zes_req_query_check(r, (const char *const[]){ NULL });
-	zes_json_check(r, r->body, "", fields);
+	zes_json_check(r, r->body, "", zes_body_exemption_search);
 	/* Values are read only where their type was right; the check listed the rest. */
 	country = json_string_value(json_object_get(r->body, "country"));
 	if (country != NULL && !zes_plate_country_valid(country))
@@ -431,15 +421,11 @@ exemptions_chars(const char *s)
 static void
 exemptions_revoke(struct zes_req *r)
 {
-	static const struct zes_json_field fields[] = {
-		{ "reason", ZES_JSON_STRING, 1, 0 },
-		{ NULL, 0, 0, 0 }
-	};
 	const char	*params[4], *reason = NULL, *s;
 	json_t		*v;
 
 	zes_req_query_check(r, (const char *const[]){ NULL });
-	zes_json_check(r, r->body, "", fields);
+	zes_json_check(r, r->body, "", zes_body_revocation);
 	if (json_is_string(v = json_object_get(r->body, "reason"))) {
 		reason = json_string_value(v);
 		for (s = reason; *s == ' ' || *s == '\t' || *s == '\n' ||

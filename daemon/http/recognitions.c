@@ -20,6 +20,7 @@
 
 #include <openssl/rand.h>
 
+#include "zes/bodies.h"
 #include "zes/cursor.h"
 #include "zes/http.h"
 #include "zes/json.h"
@@ -492,16 +493,6 @@ agr_create_done(const struct zes_store_result *res, void *arg)
 static void
 agr_create(struct zes_req *r)
 {
-	static const struct zes_json_field fields[] = {
-		{ "issuer", ZES_JSON_STRING, 1, 0 },
-		{ "recognizer", ZES_JSON_STRING, 1, 0 },
-		{ "types", ZES_JSON_ARRAY, 1, 0 },
-		{ "validFrom", ZES_JSON_STRING, 1, 0 },
-		{ "validUntil", ZES_JSON_STRING, 0, 1 },
-		{ "mutual", ZES_JSON_BOOLEAN, 0, 0 },
-		{ "note", ZES_JSON_STRING, 0, 1 },
-		{ NULL, 0, 0, 0 }
-	};
 	const struct zes_rules		*rules = r->w->rules;
 	const struct zes_municipality	*issuer = NULL, *recognizer = NULL;
 	const struct zes_municipality	*offer[2];
@@ -513,7 +504,7 @@ agr_create(struct zes_req *r)
 	const char			*note = NULL;
 
 	zes_req_query_check(r, (const char *const[]){ NULL });
-	zes_json_check(r, body, "", fields);
+	zes_json_check(r, body, "", zes_body_agreement);
 	mutual = json_is_true(json_object_get(body, "mutual"));
 	if (json_is_string(v = json_object_get(body, "issuer")))
 		issuer = agr_municipality(r, rules, "issuer", json_string_value(v));
@@ -947,12 +938,6 @@ agr_txn_new(struct zes_req *r, enum agr_kind kind)
 static void
 agr_patch(struct zes_req *r)
 {
-	static const struct zes_json_field fields[] = {
-		{ "types", ZES_JSON_ARRAY, 0, 0 },
-		{ "validUntil", ZES_JSON_STRING, 0, 1 },
-		{ "note", ZES_JSON_STRING, 0, 1 },
-		{ NULL, 0, 0, 0 }
-	};
 	static const char *const fixed[] = { "issuer", "recognizer",
 	    "validFrom", "mutual" };
 	struct agr_txn	*t;
@@ -973,7 +958,7 @@ agr_patch(struct zes_req *r)
 			    "agreement and make another");
 			json_object_del(body, fixed[i]);
 		}
-	zes_json_check(r, body, "", fields);
+	zes_json_check(r, body, "", zes_body_agreement_patch);
 	if ((v = json_object_get(body, "types")) != NULL && json_is_null(v))
 		zes_req_error(r, "types", "cannot be removed: list 1 or more types");
 	if (json_is_string(v = json_object_get(body, "validUntil")) &&

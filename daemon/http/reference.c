@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "zes/admit.h"
+#include "zes/bodies.h"
 #include "zes/http.h"
 #include "zes/json.h"
 #include "zes/period.h"
@@ -142,11 +143,6 @@ reference_vehicles_done(const struct zes_store_result *res, void *arg)
 static void
 reference_vehicles_search(struct zes_req *r)
 {
-	static const struct zes_json_field fields[] = {
-		{ "plate", ZES_JSON_STRING, 1, 0 },
-		{ "country", ZES_JSON_STRING, 0, 0 },
-		{ NULL, 0, 0, 0 }
-	};
 	struct zes_plate	*p;
 	const char		*why, *country, *params[1];
 	json_t			*v;
@@ -155,7 +151,7 @@ reference_vehicles_search(struct zes_req *r)
 	r->data = p;
 	r->data_free = free;
 	zes_req_query_check(r, (const char *const[]){ NULL });
-	zes_json_check(r, r->body, "", fields);
+	zes_json_check(r, r->body, "", zes_body_vehicle_search);
 	country = json_string_value(json_object_get(r->body, "country"));
 	if (country != NULL && !zes_plate_country_valid(country))
 		zes_req_error(r, "country",

@@ -4,8 +4,9 @@
  * struct zes_req, as tests/unit/test_json.c does.
  *
  * Input: a request body.  Every decoded object is checked against the
- * field list of each endpoint that takes a JSON body, and the items of
- * "checks" against the access-check item list.
+ * field list of each endpoint that takes a JSON body (zes_bodies, the lists
+ * the handlers use), and the items of "checks" against the access-check
+ * item list.
  *
  * Invariants: the decoder returns an object exactly when jansson (with
  * JSON_REJECT_DUPLICATES) decodes the text to an object, with no error
@@ -20,98 +21,11 @@
 
 #include <jansson.h>
 
+#include "zes/bodies.h"
 #include "zes/http.h"
 #include "zes/json.h"
 
 #include "fuzz.h"
-
-/* The field lists of the endpoints (the handlers in daemon/http), as declared there. */
-static const struct zes_json_field json_access_checks[] = {
-	{ "checks", ZES_JSON_ARRAY, 1, 0 },
-	{ NULL, 0, 0, 0 }
-};
-static const struct zes_json_field json_access_item[] = {
-	{ "plate", ZES_JSON_STRING, 1, 0 },
-	{ "municipality", ZES_JSON_STRING, 1, 0 },
-	{ "at", ZES_JSON_STRING, 0, 0 },
-	{ "country", ZES_JSON_STRING, 0, 0 },
-	{ NULL, 0, 0, 0 }
-};
-static const struct zes_json_field json_decision[] = {
-	{ "outcome", ZES_JSON_STRING, 1, 0 },
-	{ "reason", ZES_JSON_STRING, 1, 0 },
-	{ "validUntil", ZES_JSON_STRING, 0, 1 },
-	{ NULL, 0, 0, 0 }
-};
-static const struct zes_json_field json_withdrawal[] = {
-	{ NULL, 0, 0, 0 }
-};
-static const struct zes_json_field json_app_search[] = {
-	{ "municipality", ZES_JSON_STRING, 0, 0 },
-	{ "status", ZES_JSON_STRING, 0, 0 },
-	{ "type", ZES_JSON_STRING, 0, 0 },
-	{ "scope", ZES_JSON_STRING, 0, 0 },
-	{ "submittedFrom", ZES_JSON_STRING, 0, 0 },
-	{ "submittedUntil", ZES_JSON_STRING, 0, 0 },
-	{ "plate", ZES_JSON_STRING, 0, 0 },
-	{ "country", ZES_JSON_STRING, 0, 0 },
-	{ "kvk", ZES_JSON_STRING, 0, 0 },
-	{ "limit", ZES_JSON_INTEGER, 0, 0 },
-	{ "cursor", ZES_JSON_STRING, 0, 0 },
-	{ NULL, 0, 0, 0 }
-};
-static const struct zes_json_field json_audit_search[] = {
-	{ "object", ZES_JSON_STRING, 0, 0 },
-	{ "action", ZES_JSON_STRING, 0, 0 },
-	{ "actor", ZES_JSON_STRING, 0, 0 },
-	{ "sinceSeq", ZES_JSON_INTEGER, 0, 0 },
-	{ "limit", ZES_JSON_INTEGER, 0, 0 },
-	{ "cursor", ZES_JSON_STRING, 0, 0 },
-	{ NULL, 0, 0, 0 }
-};
-static const struct zes_json_field json_exemption_search[] = {
-	{ "plate", ZES_JSON_STRING, 1, 0 },
-	{ "country", ZES_JSON_STRING, 0, 0 },
-	{ "municipality", ZES_JSON_STRING, 0, 0 },
-	{ "type", ZES_JSON_STRING, 0, 0 },
-	{ "status", ZES_JSON_STRING, 0, 0 },
-	{ "scope", ZES_JSON_STRING, 0, 0 },
-	{ "limit", ZES_JSON_INTEGER, 0, 0 },
-	{ "cursor", ZES_JSON_STRING, 0, 0 },
-	{ NULL, 0, 0, 0 }
-};
-static const struct zes_json_field json_revocation[] = {
-	{ "reason", ZES_JSON_STRING, 1, 0 },
-	{ NULL, 0, 0, 0 }
-};
-static const struct zes_json_field json_agreement[] = {
-	{ "issuer", ZES_JSON_STRING, 1, 0 },
-	{ "recognizer", ZES_JSON_STRING, 1, 0 },
-	{ "types", ZES_JSON_ARRAY, 1, 0 },
-	{ "validFrom", ZES_JSON_STRING, 1, 0 },
-	{ "validUntil", ZES_JSON_STRING, 0, 1 },
-	{ "mutual", ZES_JSON_BOOLEAN, 0, 0 },
-	{ "note", ZES_JSON_STRING, 0, 1 },
-	{ NULL, 0, 0, 0 }
-};
-static const struct zes_json_field json_agreement_patch[] = {
-	{ "types", ZES_JSON_ARRAY, 0, 0 },
-	{ "validUntil", ZES_JSON_STRING, 0, 1 },
-	{ "note", ZES_JSON_STRING, 0, 1 },
-	{ NULL, 0, 0, 0 }
-};
-static const struct zes_json_field json_vehicle_search[] = {
-	{ "plate", ZES_JSON_STRING, 1, 0 },
-	{ "country", ZES_JSON_STRING, 0, 0 },
-	{ NULL, 0, 0, 0 }
-};
-
-static const struct zes_json_field *const json_lists[] = {
-	json_access_checks, json_access_item, json_decision, json_withdrawal,
-	json_app_search, json_audit_search, json_exemption_search,
-	json_revocation, json_agreement, json_agreement_patch,
-	json_vehicle_search,
-};
 
 /* Callback of zes_json_duplicates: count. */
 static void
@@ -199,13 +113,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (root == NULL)
 		return 0;
 
-	for (i = 0; i < ZES_NELEM(json_lists); i++)
-		json_check_one(root, "", json_lists[i]);
+	for (i = 0; zes_bodies[i] != NULL; i++)
+		json_check_one(root, "", zes_bodies[i]);
 	checks = json_object_get(root, "checks");
 	for (i = 0; i < json_array_size(checks); i++)
 		if (json_is_object(json_array_get(checks, i)))
 			json_check_one(json_array_get(checks, i), "checks[0]",
-			    json_access_item);
+			    zes_body_access_item);
 	json_decref(root);
 	return 0;
 }
