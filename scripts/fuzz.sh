@@ -7,8 +7,9 @@
 # SECONDS each harness runs (default 60; 0 only builds).  HARNESS names are
 # those of tests/fuzz/fuzz_NAME.c (plate, json, rules, ...); default all.
 # Environment: FUZZ_RUNS=N also stops each harness after N executions;
-# FUZZ_JOBS=N runs N harnesses at a time (default 1); ZES_FUZZ_BUILD=DIR
-# builds in DIR instead of build-fuzz/.
+# FUZZ_JOBS=N runs N harnesses at a time (default 1); FUZZ_FORK=N runs each
+# as N worker processes (tests/fuzz/run.sh); ZES_FUZZ_BUILD=DIR builds in DIR
+# instead of build-fuzz/.
 # What each run learns is kept in build-fuzz/runs/NAME/corpus, so the next
 # run goes on from there; findings are saved in build-fuzz/runs/NAME/artifacts.
 # The last lines are one per harness: executions, rate, corpus and findings.

@@ -8,7 +8,10 @@
 # any inputs kept in tests/fuzz/crashes/NAME) and writes what it learns to
 # WORKDIR/corpus only, so the repository is never changed; a finding (crash,
 # leak, timeout, out of memory) is saved in WORKDIR/artifacts.  It stops after
-# SECONDS, or after RUNS executions when RUNS is given.  The last line is
+# SECONDS, or after RUNS executions when RUNS is given.  With FUZZ_FORK=N
+# (N > 1) it runs as N worker processes under libFuzzer's -fork=N: one run,
+# its executions counted over all workers, for long runs on several cores.
+# The last line is
 #   fuzz NAME: EXECS executions in SECS s (RATE/s), corpus N, findings F
 # (with ", exit status N" added when it stopped without a finding, as when
 # interrupted); the exit status is 0 only when the harness ran and found nothing.
@@ -40,6 +43,11 @@ LOG=$WORK/fuzz.log
 ARGS=(-max_total_time="$SECS" -print_final_stats=1 -timeout=10
 	-rss_limit_mb=2048 -artifact_prefix="$WORK/artifacts/")
 [ -n "$RUNS" ] && ARGS+=(-runs="$RUNS")
+FORK=${FUZZ_FORK:-1}
+case $FORK in
+''|0|*[!0-9]*) echo "fuzz $NAME: FUZZ_FORK must be a whole number above 0" >&2; exit 2 ;;
+esac
+[ "$FORK" -gt 1 ] && ARGS+=(-fork="$FORK")
 [ -f "$HERE/$NAME.dict" ] && ARGS+=(-dict="$HERE/$NAME.dict")
 DIRS=("$WORK/corpus" "$SEEDS")
 [ -d "$HERE/crashes/$NAME" ] && DIRS+=("$HERE/crashes/$NAME")
@@ -52,9 +60,15 @@ start=$(date +%s)
 rc=$?
 secs=$(( $(date +%s) - start ))
 
-# libFuzzer's own count: the final statistics, else the last "#N DONE" line.
-execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$LOG" | tail -n 1)
-[ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9]*\)[[:space:]]*DONE.*/\1/p' "$LOG" | tail -n 1)
+# libFuzzer's own count: the final statistics, else the last "#N DONE" line;
+# under -fork the workers' statistics stay in their own logs and the
+# parent's last "#N: cov: ..." line holds the sum.
+if [ "$FORK" -gt 1 ]; then
+	execs=$(sed -n 's/^#\([0-9]*\): cov:.*/\1/p' "$LOG" | tail -n 1)
+else
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$LOG" | tail -n 1)
+	[ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9]*\)[[:space:]]*DONE.*/\1/p' "$LOG" | tail -n 1)
+fi
 [ -n "$execs" ] || execs=0
 corpus=$(find "$WORK/corpus" -type f | wc -l)
 findings=$(find "$WORK/artifacts" -type f \( -name 'crash-*' -o -name 'leak-*' \
