@@ -1253,17 +1253,6 @@ zes_txn_vrefuse(struct zes_txn_answer *a, int status, const char *fmt, va_list a
 	a->rolled_back = 1;
 }
 
-/* The same with the arguments given here. */
-void
-zes_txn_refuse(struct zes_txn_answer *a, int status, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	zes_txn_vrefuse(a, status, fmt, ap);
-	va_end(ap);
-}
-
 /* Free what an answer holds. */
 void
 zes_txn_answer_clear(struct zes_txn_answer *a)

@@ -112,11 +112,9 @@ struct zes_txn_answer {
 	char	 etag[24];	/* ETag of the answer, or "" */
 };
 /*
- * Decide a problem (detail a printf format): nothing is written; the step
- * then returns ZES_STEP_ROLLBACK.
+ * Decide a problem (detail a printf format, with its arguments in the
+ * va_list): nothing is written; the step then returns ZES_STEP_ROLLBACK.
  */
-void	zes_txn_refuse(struct zes_txn_answer *, int status, const char *fmt, ...)
-	    ZES_PRINTF(3, 4);
 void	zes_txn_vrefuse(struct zes_txn_answer *, int status, const char *fmt,
 	    va_list) ZES_PRINTF(3, 0);
 /* Free what an answer holds. */

@@ -47,7 +47,9 @@ FORK=${FUZZ_FORK:-1}
 case $FORK in
 ''|0|*[!0-9]*) echo "fuzz $NAME: FUZZ_FORK must be a whole number above 0" >&2; exit 2 ;;
 esac
-[ "$FORK" -gt 1 ] && ARGS+=(-fork="$FORK")
+# Under -fork libFuzzer goes on after a timeout or an out-of-memory unless
+# told not to; here every finding ends the run, as without it.
+[ "$FORK" -gt 1 ] && ARGS+=(-fork="$FORK" -ignore_timeouts=0 -ignore_ooms=0)
 [ -f "$HERE/$NAME.dict" ] && ARGS+=(-dict="$HERE/$NAME.dict")
 DIRS=("$WORK/corpus" "$SEEDS")
 [ -d "$HERE/crashes/$NAME" ] && DIRS+=("$HERE/crashes/$NAME")
@@ -55,6 +57,19 @@ DIRS=("$WORK/corpus" "$SEEDS")
 # Findings of earlier runs in WORKDIR are not this run's.
 rm -f "$WORK"/artifacts/crash-* "$WORK"/artifacts/leak-* \
 	"$WORK"/artifacts/timeout-* "$WORK"/artifacts/oom-*
+
+# Under -fork the seeds go through a merge that survives a crashing input,
+# so a kept crash would pass unnoticed: replay those first, each once.
+if [ "$FORK" -gt 1 ] && [ -d "$HERE/crashes/$NAME" ] &&
+    [ -n "$(find "$HERE/crashes/$NAME" -type f)" ]; then
+	if ! find "$HERE/crashes/$NAME" -type f -exec "$BIN" -timeout=10 \
+	    -rss_limit_mb=2048 -artifact_prefix="$WORK/artifacts/" {} + \
+	    >"$LOG" 2>&1; then
+		grep -v -e '^INFO:' "$LOG" | tail -n 60 >&2
+		echo "fuzz $NAME: an input kept in crashes/$NAME fails again, findings 1"
+		exit 1
+	fi
+fi
 start=$(date +%s)
 "$BIN" "${ARGS[@]}" "${DIRS[@]}" >"$LOG" 2>&1
 rc=$?
