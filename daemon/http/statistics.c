@@ -27,7 +27,7 @@ const struct zes_route zes_routes_statistics[] = {
 
 /*
  * Per municipality (NULL: national) and type, for submissions in
- * [$1, $2) (instants): counts by current status, and the median of
+ * [$1, $2) (instants; NULL: no bound on that side): counts by current status, and the median of
  * decided_at - submitted_at over those granted or rejected (the rules'
  * instant decisions count with 0 seconds).
  */
@@ -41,14 +41,15 @@ static const char statistics_sql[] =
     "  (ORDER BY extract(epoch FROM decided_at - submitted_at))"
     "  FILTER (WHERE decided_at IS NOT NULL)"
     " FROM applications"
-    " WHERE submitted_at >= to_timestamp($1::bigint)"
-    " AND submitted_at < to_timestamp($2::bigint)"
+    " WHERE ($1::bigint IS NULL OR submitted_at >= to_timestamp($1::bigint))"
+    " AND ($2::bigint IS NULL OR submitted_at < to_timestamp($2::bigint))"
     " GROUP BY municipality, type"
     " ORDER BY municipality NULLS FIRST, type";
 
-/* The window asked for, as days (r->data). */
+/* The window asked for, as days (r->data); a bound not given is not set. */
 struct statistics_window {
 	int64_t	from_day, until_day;
+	int	has_from, has_until;
 };
 
 /* A count column. */
@@ -102,30 +103,37 @@ statistics_done(const struct zes_store_result *res, void *arg)
 		    "inReview", statistics_count(p, i, 5),
 		    "withdrawn", statistics_count(p, i, 6),
 		    "medianDecisionSeconds", statistics_median(p, i, 7)));
-	zes_date_format(w->from_day, from);
-	zes_date_format(w->until_day, until);
-	zes_http_reply_json(r, 200, json_pack("{s:s, s:s, s:o}", "from", from,
-	    "until", until, "items", items));
+	if (w->has_from)
+		zes_date_format(w->from_day, from);
+	if (w->has_until)
+		zes_date_format(w->until_day, until);
+	zes_http_reply_json(r, 200, json_pack("{s:s?, s:s?, s:o}",
+	    "from", w->has_from ? from : NULL,
+	    "until", w->has_until ? until : NULL, "items", items));
 }
 
-/* A required date parameter; -1 after adding the error. */
+/*
+ * An optional date parameter: 1 when given (in *day), 0 when not, -1 after
+ * adding the error.
+ */
 static int
 statistics_day(struct zes_req *r, const char *name, int64_t *day)
 {
 	const char	*v = zes_req_query(r, name);
 
-	if (v == NULL) {
-		zes_req_error(r, name, "is required (a date YYYY-MM-DD)");
-		return -1;
-	}
+	if (v == NULL)
+		return 0;
 	if (zes_date_parse(v, strlen(v), day) != 0) {
 		zes_req_error(r, name, "must be a date YYYY-MM-DD");
 		return -1;
 	}
-	return 0;
+	return 1;
 }
 
-/* GET /v1/statistics?from=&until= (dates of submission, inclusive, Europe/Amsterdam) */
+/*
+ * GET /v1/statistics?from=&until= (dates of submission, inclusive,
+ * Europe/Amsterdam; either may be left out for no bound on that side)
+ */
 static void
 statistics_get(struct zes_req *r)
 {
@@ -133,24 +141,26 @@ statistics_get(struct zes_req *r)
 	struct statistics_window	*w;
 	char				 lo[24], hi[24];
 	const char			*params[2];
-	int				 ok;
+	int				 from, until;
 
 	w = xcalloc(1, sizeof(*w));
 	r->data = w;
 	r->data_free = free;
 	zes_req_query_check(r, allowed);
-	ok = statistics_day(r, "from", &w->from_day) == 0;
-	ok = statistics_day(r, "until", &w->until_day) == 0 && ok;
-	if (ok && w->until_day < w->from_day)
+	from = statistics_day(r, "from", &w->from_day);
+	until = statistics_day(r, "until", &w->until_day);
+	if (from == 1 && until == 1 && w->until_day < w->from_day)
 		zes_req_error(r, "until", "must not lie before from");
 	if (r->nerrors > 0) {
 		zes_http_invalid(r);
 		return;
 	}
+	w->has_from = from == 1;
+	w->has_until = until == 1;
 	snprintf(lo, sizeof(lo), "%" PRId64, zes_time_local_midnight(w->from_day));
 	snprintf(hi, sizeof(hi), "%" PRId64, zes_period_day_end(w->until_day));
-	params[0] = lo;
-	params[1] = hi;
+	params[0] = w->has_from ? lo : NULL;
+	params[1] = w->has_until ? hi : NULL;
 	r->job = zes_store_query(r->w->store, statistics_sql, 2, params,
 	    statistics_done, r);
 	if (r->job == NULL)
