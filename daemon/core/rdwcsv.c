@@ -292,7 +292,8 @@ static const struct rdw_column rdw_vehicle_columns[] = {
 	{ ZES_RDW_V_CATEGORY, "europese_voertuigcategorie", NULL, 0 },
 	{ ZES_RDW_V_MASS, "toegestane_maximum_massa_voertuig", NULL, 0 },
 	{ ZES_RDW_V_FIRST_ADMISSION, "datum_eerste_toelating", NULL, 0 },
-	{ ZES_RDW_V_BODY_DESCRIPTION, "inrichting", NULL, 0 },
+	/* Without it a tractor is known by its body type (--bodies) alone. */
+	{ ZES_RDW_V_BODY_DESCRIPTION, "inrichting", NULL, 1 },
 };
 
 static const struct rdw_column rdw_fuel_columns[] = {
@@ -691,7 +692,8 @@ zes_rdw_vehicle(const struct zes_rdw_header *h, const struct zes_csv_field *f,
 	if (rdw_text(&f[h->col[ZES_RDW_V_TYPE]], v.vehicle_type,
 	    sizeof(v.vehicle_type), 0, "voertuigsoort", why) == -1)
 		return -1;
-	if (rdw_text(&f[h->col[ZES_RDW_V_BODY_DESCRIPTION]], v.body_description,
+	if (h->col[ZES_RDW_V_BODY_DESCRIPTION] != -1 &&
+	    rdw_text(&f[h->col[ZES_RDW_V_BODY_DESCRIPTION]], v.body_description,
 	    sizeof(v.body_description), 1, "inrichting", why) == -1)
 		return -1;
 

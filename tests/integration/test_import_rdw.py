@@ -246,6 +246,22 @@ def test_display_headers_other_order_quotes_crlf_bom(rdb, env, tmp_path):
     assert lm["category"] == "N2" and lm["body_description"] == "kipper"
 
 
+def test_vehicles_without_inrichting(rdb, tmp_path):
+    """inrichting is optional: the rows load with an unknown body description,
+    and a tractor is still known by its body type."""
+    d = small_set(tmp_path / "ni", [], fuels=[["NP56TU", "1", "Diesel", "6", ""]],
+                  bodies=[["NP56TU", "1", "BC"]])
+    write_csv(os.path.join(d, "vehicles.csv"),
+              ["kenteken", "voertuigsoort", "europese_voertuigcategorie",
+               "toegestane_maximum_massa_voertuig", "datum_eerste_toelating"],
+              [["NP56TU", "Bedrijfsauto", "N3", "40000", "20190301"]])
+    p = import_rdw(rdb, d, check=0)
+    assert p.stdout.strip().splitlines()[-1] == "read 1, loaded 1, rejected 0", p.stdout
+    r = row(rdb, "NP56TU")
+    assert r["category"] == "N3" and r["body_description"] == "" and r["body_type"] == "BC", r
+    assert r["first_admission"] == "2019-03-01" and r["mass_kg"] == 40000, r
+
+
 def test_missing_column_refuses_everything(rdb, env, tmp_path):
     d = small_set(tmp_path / "m", [["NP34RS", "Bedrijfsauto", "N1", "3000", "20200101", ""]],
                   fuels=[["NP34RS", "1", "Diesel", "6", ""]])

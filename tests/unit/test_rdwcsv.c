@@ -351,8 +351,7 @@ test_header_refused(void **state)
 	assert_int_equal(header(ZES_RDW_VEHICLES, "kenteken,voertuigsoort,"
 	    "europese_voertuigcategorie,toegestane_maximum_massa_voertuig",
 	    &h, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "missing columns datum_eerste_toelating, "
-	    "inrichting"));
+	assert_non_null(strstr(err, "missing column datum_eerste_toelating "));
 
 	assert_int_equal(header(ZES_RDW_FUELS, "kenteken,brandstof_volgnummer,"
 	    "brandstof_omschrijving", &h, err, sizeof(err)), -1);
@@ -440,6 +439,34 @@ test_vehicle_fixtures(void **state)
 	assert_string_equal(v.vehicle_type, "Bedrijfsauto");
 	assert_string_equal(v.body_description, "gesloten opbouw");
 	assert_int_equal(v.mass_kg, 3500);
+}
+
+/* A vehicles file without inrichting: rows read, body description empty. */
+static void
+test_vehicle_without_body_description(void **state)
+{
+	struct zes_rdw_header	h;
+	struct zes_csv_field	f[64];
+	struct zes_vehicle	v;
+	char			err[512], store[1024], why[ZES_RDW_WHY_LEN];
+	size_t			n;
+
+	(void)state;
+	assert_int_equal(header(ZES_RDW_VEHICLES, "kenteken,voertuigsoort,"
+	    "europese_voertuigcategorie,toegestane_maximum_massa_voertuig,"
+	    "datum_eerste_toelating", &h, err, sizeof(err)), 0);
+	assert_int_equal(h.col[ZES_RDW_V_BODY_DESCRIPTION], -1);
+	n = split("VTV69T,Bedrijfsauto,N1,3500,20210614", store, f, 64);
+	assert_int_equal(zes_rdw_vehicle(&h, f, n, &v, why), 0);
+	assert_string_equal(v.plate, "VTV69T");
+	assert_string_equal(v.category, "N1");
+	assert_int_equal(v.mass_kg, 3500);
+	assert_int_equal(v.first_admission, zes_date_from_ymd(2021, 6, 14));
+	assert_string_equal(v.body_description, "");
+	/* Still every field the header needs. */
+	n = split("VTV69T,Bedrijfsauto,N1,3500", store, f, 64);
+	assert_int_equal(zes_rdw_vehicle(&h, f, n, &v, why), -1);
+	assert_non_null(strstr(why, "too few fields"));
 }
 
 /* DOMAIN.md section 1: an empty category of a Bedrijfsauto comes from its mass. */
@@ -743,6 +770,7 @@ main(void)
 		cmocka_unit_test(test_header_match),
 		cmocka_unit_test(test_header_refused),
 		cmocka_unit_test(test_vehicle_fixtures),
+		cmocka_unit_test(test_vehicle_without_body_description),
 		cmocka_unit_test(test_vehicle_fallback),
 		cmocka_unit_test(test_vehicle_rejects),
 		cmocka_unit_test(test_detail_fuels),
