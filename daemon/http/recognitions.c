@@ -1062,6 +1062,15 @@ agr_entry_json(const struct agr_entry *e)
 	    "statute", "grantedFrom", day);
 }
 
+/* Has the municipality of this code a zone in the rules (a zone calendar)? */
+static int
+agr_matrix_zone(const struct zes_rules *rules, const char *code)
+{
+	const struct zes_municipality	*m = zes_rules_municipality(rules, code);
+
+	return m != NULL && m->has_zone;
+}
+
 /* The terms in force arrived: add the statute, group by pair, answer. */
 static void
 agr_matrix_done(const struct zes_store_result *res, void *arg)
@@ -1088,6 +1097,10 @@ agr_matrix_done(const struct zes_store_result *res, void *arg)
 		    rules->national.statutes[u].ntypes;
 	v = xcalloc(cap, sizeof(*v));
 	for (i = 0; i < (size_t)PQntuples(p); i++) {
+		/* API.md: pairs of municipalities with a ZE-zone only. */
+		if (!agr_matrix_zone(rules, PQgetvalue(p, (int)i, 0)) ||
+		    !agr_matrix_zone(rules, PQgetvalue(p, (int)i, 1)))
+			continue;
 		snprintf(v[n].issuer, sizeof(v[n].issuer), "%s",
 		    PQgetvalue(p, (int)i, 0));
 		snprintf(v[n].recognizer, sizeof(v[n].recognizer), "%s",

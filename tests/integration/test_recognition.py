@@ -259,8 +259,15 @@ def test_invalid_agreements_are_400_listing_every_error(world):
     doc = r.problem(400)
     assert [e["field"] for e in doc["errors"]] == ["types[0]"], doc
     assert SCHIEDAM in doc["errors"][0]["message"]
-    # One way, Schiedam may recognise Rotterdam's exemptions.
+    # One way, Schiedam may recognise Rotterdam's exemptions; the matrix
+    # holds pairs of municipalities with a zone only (API.md), so not this one.
     a = created(world, ROTTERDAM, SCHIEDAM, ["long_delivery"])[0]
+    now = utc_text(datetime.now(timezone.utc) + timedelta(seconds=2))
+    doc = req(world, "GET", f"/v1/recognition-matrix?at={now}", role="desk").json()
+    assert doc["items"], doc
+    assert all(SCHIEDAM not in (i["issuer"], i["recognizer"]) for i in doc["items"]), doc
+    listed = req(world, "GET", f"/v1/recognition-agreements?recognizer={SCHIEDAM}").json()["items"]
+    assert a["id"] in [x["id"] for x in listed]
     end(world, a["id"])
 
     r = create(world, ROTTERDAM, DELFT, ["long_delivery"], valid_from=today() + timedelta(days=5),
