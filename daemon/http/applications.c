@@ -1204,7 +1204,7 @@ applications_withdraw(struct zes_req *r)
 		return;
 	zes_req_query_check(r, (const char *const[]){ NULL });
 	if (r->body != NULL)
-		zes_json_check(r, r->body, "", zes_body_withdrawal);
+		zes_json_check(r, r->body, "", zes_body_empty);
 	if (r->nerrors > 0) {
 		zes_http_invalid(r);
 		return;

@@ -27,8 +27,8 @@ const struct zes_json_field zes_body_decision[] = {
 	{ NULL, 0, 0, 0 }
 };
 
-/* No body, or an empty object. */
-const struct zes_json_field zes_body_withdrawal[] = {
+/* No members: for routes that take no body, or an empty object. */
+const struct zes_json_field zes_body_empty[] = {
 	{ NULL, 0, 0, 0 }
 };
 
@@ -102,7 +102,7 @@ const struct zes_json_field zes_body_vehicle_search[] = {
 
 const struct zes_json_field *const zes_bodies[] = {
 	zes_body_access_checks, zes_body_access_item, zes_body_decision,
-	zes_body_withdrawal, zes_body_application_search,
+	zes_body_empty, zes_body_application_search,
 	zes_body_audit_search, zes_body_exemption_search,
 	zes_body_revocation, zes_body_agreement, zes_body_agreement_patch,
 	zes_body_vehicle_search, NULL

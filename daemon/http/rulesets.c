@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "zes/bodies.h"
 #include "zes/http.h"
 #include "zes/period.h"
 #include "zes/routes.h"
@@ -31,7 +32,7 @@ const struct zes_route zes_routes_rulesets[] = {
 	{ .method = EVHTTP_REQ_GET, .path = "/v1/rule-sets/{municipality}",
 	  .roles = RULESETS_READERS, .handler = rulesets_get },
 	{ .method = EVHTTP_REQ_POST, .path = "/v1/rule-set-reloads",
-	  .roles = ZES_ROLE_ADMIN, .body = ZES_BODY_NONE,
+	  .roles = ZES_ROLE_ADMIN, .body = ZES_BODY_JSON_OPTIONAL,
 	  .handler = rulesets_reload },
 	{ 0 }
 };
@@ -210,7 +211,7 @@ zes_rulesets_reloaded(struct zes_worker *w, int stopping)
 }
 
 /*
- * POST /v1/rule-set-reloads: ask the main thread to read the rules folder
+ * POST /v1/rule-set-reloads (no body, or {}): ask the main thread to read the rules folder
  * again and wait for the outcome.  The request is answered from
  * zes_rulesets_reloaded(), or by its deadline (503) if the reload takes too
  * long; the main thread knows only its ticket.
@@ -220,7 +221,10 @@ rulesets_reload(struct zes_req *r)
 {
 	struct zes_reload_wait	*wt;
 
-	if (zes_req_query_check(r, (const char *const[]){ NULL }) > 0) {
+	zes_req_query_check(r, (const char *const[]){ NULL });
+	if (r->body != NULL)
+		zes_json_check(r, r->body, "", zes_body_empty);
+	if (r->nerrors > 0) {
 		zes_http_invalid(r);
 		return;
 	}

@@ -13,7 +13,7 @@
 extern const struct zes_json_field zes_body_access_checks[];	/* POST /v1/access-checks */
 extern const struct zes_json_field zes_body_access_item[];	/* one of its "checks" */
 extern const struct zes_json_field zes_body_decision[];		/* POST .../decision */
-extern const struct zes_json_field zes_body_withdrawal[];	/* POST .../withdrawal */
+extern const struct zes_json_field zes_body_empty[];	/* {}: withdrawal, reloads */
 extern const struct zes_json_field zes_body_application_search[];
 extern const struct zes_json_field zes_body_audit_search[];
 extern const struct zes_json_field zes_body_exemption_search[];
