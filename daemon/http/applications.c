@@ -1312,7 +1312,8 @@ static void
 app_filter(struct zes_req *r, struct app_query *q, const char *field,
     const char *v)
 {
-	int64_t	day;
+	int64_t	day, t;
+	int	from;
 
 	if (v == NULL)
 		return;
@@ -1343,12 +1344,24 @@ app_filter(struct zes_req *r, struct app_query *q, const char *field,
 			q->scope = xstrdup(v);
 	} else if (strcmp(field, "submittedFrom") == 0 ||
 	    strcmp(field, "submittedUntil") == 0) {
-		if (zes_date_parse(v, strlen(v), &day) != 0)
-			zes_req_error(r, field, "must be a date YYYY-MM-DD");
-		else if (strcmp(field, "submittedFrom") == 0)
-			q->from = zes_time_local_midnight(day);
-		else
-			q->until = zes_period_day_end(day);
+		/*
+		 * An Amsterdam day (from its midnight; until its end), or
+		 * an instant (from it; until the end of its second).
+		 */
+		from = strcmp(field, "submittedFrom") == 0;
+		if (zes_date_parse(v, strlen(v), &day) == 0) {
+			if (from)
+				q->from = zes_time_local_midnight(day);
+			else
+				q->until = zes_period_day_end(day);
+		} else if (zes_time_parse_rfc3339(v, strlen(v), &t) == 0) {
+			if (from)
+				q->from = t;
+			else
+				q->until = t + 1;
+		} else
+			zes_req_error(r, field, "must be a date YYYY-MM-DD or an"
+			    " RFC 3339 date-time");
 	} else if (strcmp(field, "kvk") == 0) {
 		if (strlen(v) != 8 || strspn(v, "0123456789") != 8)
 			zes_req_error(r, field, "must be a KvK number of 8 digits");

@@ -202,6 +202,9 @@ def test_list_newest_first_in_pages(world):
     ({"submittedFrom": "2026-03-11", "submittedUntil": "2026-03-11"},
      # Amsterdam days: 2026-03-11 is [2026-03-10T23:00Z, 2026-03-11T23:00Z).
      lambda r: datetime(2026, 3, 10, 23, tzinfo=UTC) <= r["submitted"] < datetime(2026, 3, 11, 23, tzinfo=UTC)),
+    # Instants: from it; until the end of its second (14:00Z is in, 15:00Z not).
+    ({"submittedFrom": "2026-03-10T12:00:00Z", "submittedUntil": "2026-03-10T15:00:00+01:00"},
+     lambda r: datetime(2026, 3, 10, 12, tzinfo=UTC) <= r["submitted"] < datetime(2026, 3, 10, 14, 0, 1, tzinfo=UTC)),
     ({"municipality": DELFT, "status": "granted", "submittedFrom": "2026-03-10"},
      lambda r: r["municipality"] == DELFT and r["status"] == "granted"),
 ])
