@@ -256,7 +256,8 @@ access_item_json(struct zes_req *r, const json_t *item, size_t i,
 		zes_req_error(r, access_field(path, i, ""), "must be an object");
 		return;
 	}
-	zes_json_check(r, item, access_field(path, i, ""), zes_body_access_item);
+	zes_json_check(r, item, access_field(path, i, ""),
+	    zes_body_access_item);
 	if (json_is_string(v = json_object_get(item, "plate"))) {
 		c->plate = json_string_value(v);
 		c->plate_len = json_string_length(v);
@@ -469,7 +470,8 @@ access_read(struct zes_req *r, struct zes_check_text *c, int *strict)
 	*strict = 0;
 	if ((n = zes_checks_scan(r->raw, r->rawlen, c, ACCESS_MAX_CHECKS)) > 0)
 		return n;
-	if (zes_req_decode(r) != 0 || zes_json_check(r, r->body, "", zes_body_access_checks) != 0)
+	if (zes_req_decode(r) != 0 ||
+	    zes_json_check(r, r->body, "", zes_body_access_checks) != 0)
 		return 0;
 	n = json_array_size(json_object_get(r->body, "checks"));
 	if (n < 1 || n > ACCESS_MAX_CHECKS) {

@@ -1360,8 +1360,8 @@ app_filter(struct zes_req *r, struct app_query *q, const char *field,
 			else
 				q->until = t + 1;
 		} else
-			zes_req_error(r, field, "must be a date YYYY-MM-DD or an"
-			    " RFC 3339 date-time");
+			zes_req_error(r, field, "must be a date YYYY-MM-DD"
+			    " or an RFC 3339 date-time");
 	} else if (strcmp(field, "kvk") == 0) {
 		if (strlen(v) != 8 || strspn(v, "0123456789") != 8)
 			zes_req_error(r, field, "must be a KvK number of 8 digits");

@@ -1066,8 +1066,9 @@ agr_entry_json(const struct agr_entry *e)
 static int
 agr_matrix_zone(const struct zes_rules *rules, const char *code)
 {
-	const struct zes_municipality	*m = zes_rules_municipality(rules, code);
+	const struct zes_municipality	*m;
 
+	m = zes_rules_municipality(rules, code);
 	return m != NULL && m->has_zone;
 }
 

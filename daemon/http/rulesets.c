@@ -211,10 +211,10 @@ zes_rulesets_reloaded(struct zes_worker *w, int stopping)
 }
 
 /*
- * POST /v1/rule-set-reloads (no body, or {}): ask the main thread to read the rules folder
- * again and wait for the outcome.  The request is answered from
- * zes_rulesets_reloaded(), or by its deadline (503) if the reload takes too
- * long; the main thread knows only its ticket.
+ * POST /v1/rule-set-reloads (no body, or {}): ask the main thread to read
+ * the rules folder again and wait for the outcome.  The request is answered
+ * from zes_rulesets_reloaded(), or by its deadline (503) if the reload
+ * takes too long; the main thread knows only its ticket.
  */
 static void
 rulesets_reload(struct zes_req *r)

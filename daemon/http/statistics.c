@@ -27,9 +27,9 @@ const struct zes_route zes_routes_statistics[] = {
 
 /*
  * Per municipality (NULL: national) and type, for submissions in
- * [$1, $2) (instants; NULL: no bound on that side): counts by current status, and the median of
- * decided_at - submitted_at over those granted or rejected (the rules'
- * instant decisions count with 0 seconds).
+ * [$1, $2) (instants; NULL: no bound on that side): counts by current
+ * status, and the median of decided_at - submitted_at over those granted
+ * or rejected (the rules' instant decisions count with 0 seconds).
  */
 static const char statistics_sql[] =
     "SELECT municipality, type, count(*),"
