@@ -322,6 +322,18 @@ zes_time_parse_rfc3339(const char *s, size_t len, int64_t *t)
 	return 0;
 }
 
+/* A date (1, *day) or an RFC 3339 date-time (0, *t); -1 otherwise. */
+int
+zes_time_parse_day_or_instant(const char *s, size_t len, int64_t *day,
+    int64_t *t)
+{
+	if (zes_date_parse(s, len, day) == 0)
+		return 1;
+	if (zes_time_parse_rfc3339(s, len, t) == 0)
+		return 0;
+	return -1;
+}
+
 /* Write "YYYY-MM-DDTHH:MM:SSZ" and a NUL. */
 void
 zes_time_format_utc(int64_t t, char out[ZES_TIME_TEXT_LEN + 1])

@@ -1349,19 +1349,24 @@ app_filter(struct zes_req *r, struct app_query *q, const char *field,
 		 * an instant (from it; until the end of its second).
 		 */
 		from = strcmp(field, "submittedFrom") == 0;
-		if (zes_date_parse(v, strlen(v), &day) == 0) {
-			if (from)
-				q->from = zes_time_local_midnight(day);
-			else
-				q->until = zes_period_day_end(day);
-		} else if (zes_time_parse_rfc3339(v, strlen(v), &t) == 0) {
-			if (from)
-				q->from = t;
-			else
-				q->until = t + 1;
-		} else
+		switch (zes_time_parse_day_or_instant(v, strlen(v), &day, &t)) {
+		case 1:
+			t = from ? zes_time_local_midnight(day) :
+			    zes_period_day_end(day);
+			break;
+		case 0:
+			if (!from)
+				t++;
+			break;
+		default:
 			zes_req_error(r, field, "must be a date YYYY-MM-DD"
 			    " or an RFC 3339 date-time");
+			return;
+		}
+		if (from)
+			q->from = t;
+		else
+			q->until = t;
 	} else if (strcmp(field, "kvk") == 0) {
 		if (strlen(v) != 8 || strspn(v, "0123456789") != 8)
 			zes_req_error(r, field, "must be a KvK number of 8 digits");

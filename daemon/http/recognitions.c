@@ -311,13 +311,13 @@ agr_instant(struct zes_req *r, const char *field, const char *v, int64_t *at)
 {
 	int64_t	day;
 
-	if (strlen(v) == ZES_DATE_TEXT_LEN &&
-	    zes_date_parse(v, ZES_DATE_TEXT_LEN, &day) == 0) {
+	switch (zes_time_parse_day_or_instant(v, strlen(v), &day, at)) {
+	case 1:
 		*at = zes_time_local_midnight(day);
 		return 0;
-	}
-	if (zes_time_parse_rfc3339(v, strlen(v), at) == 0)
+	case 0:
 		return 0;
+	}
 	zes_req_error(r, field, "must be an RFC 3339 date-time with an offset, "
 	    "or a date YYYY-MM-DD (its local midnight)");
 	return -1;

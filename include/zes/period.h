@@ -85,6 +85,13 @@ int64_t	zes_time_local_midnight(int64_t day);
  */
 int	zes_time_parse_rfc3339(const char *s, size_t len, int64_t *t)
 	    ZES_MUSTCHECK;
+/*
+ * Parse a query value that may be a date or an instant: "YYYY-MM-DD"
+ * returns 1 with the day in *day; an RFC 3339 date-time returns 0 with the
+ * instant in *t; anything else returns -1, both untouched.
+ */
+int	zes_time_parse_day_or_instant(const char *s, size_t len, int64_t *day,
+	    int64_t *t) ZES_MUSTCHECK;
 /* Write "YYYY-MM-DDTHH:MM:SSZ" (UTC) and a NUL. */
 void	zes_time_format_utc(int64_t t, char out[ZES_TIME_TEXT_LEN + 1]);
 

@@ -612,6 +612,35 @@ test_rfc3339_good(void **state)
 	assert_int_equal(t, 0);
 }
 
+/* A date or an instant: which one it was, and nothing else accepted. */
+static void
+test_day_or_instant(void **state)
+{
+	static const char *const bad[] = {
+		"", "2026-06-01T12:00:00", "2026-02-30", "2026-6-1", "20260601",
+		"2026-06-01 ", "2026-06-01T12:00:00Zx", "now",
+	};
+	int64_t	day = 7, t = 7;
+	size_t	i;
+
+	(void)state;
+	assert_int_equal(zes_time_parse_day_or_instant("2026-06-01", 10,
+	    &day, &t), 1);
+	assert_int_equal(day, zes_date_from_ymd(2026, 6, 1));
+	assert_int_equal(t, 7);
+	day = 7;
+	assert_int_equal(zes_time_parse_day_or_instant("2026-06-01T12:00:00Z",
+	    20, &day, &t), 0);
+	assert_int_equal(t, 1780315200);
+	assert_int_equal(day, 7);
+	for (i = 0; i < ZES_NELEM(bad); i++) {
+		day = t = 7;
+		if (zes_time_parse_day_or_instant(bad[i], strlen(bad[i]), &day,
+		    &t) != -1 || day != 7 || t != 7)
+			fail_msg("accepted \"%s\"", bad[i]);
+	}
+}
+
 /* Every malformed shape is refused and leaves *t alone. */
 static void
 test_rfc3339_bad(void **state)
@@ -790,6 +819,7 @@ main(void)
 		cmocka_unit_test(test_against_tzdata),
 		cmocka_unit_test(test_rfc3339_good),
 		cmocka_unit_test(test_rfc3339_bad),
+		cmocka_unit_test(test_day_or_instant),
 		cmocka_unit_test(test_format_utc),
 		cmocka_unit_test(test_periods),
 	};
