@@ -225,7 +225,7 @@ zes_index_vbuild_finish(struct zes_index_vbuild *b)
 
 	atomic_init(&t->refs, 1);
 	t->cap = idx_capacity(b->n);
-	t->slots = xcalloc(t->cap, sizeof(*t->slots));
+	t->slots = xcalloc_huge(t->cap, sizeof(*t->slots));
 	for (i = 0; i < b->n; i++) {
 		s = idx_hash32(b->keys[i], t->cap);
 		while (t->slots[s].key != 0 && t->slots[s].key != b->keys[i])
@@ -348,8 +348,8 @@ zes_index_exemptions_build(const struct zes_index_exrow *rows, size_t n)
 		if (i == 0 || memcmp(v[i - 1].key, v[i].key, 16) != 0)
 			nplates++;
 	m->cap = idx_capacity(nplates);
-	m->slots = xcalloc(m->cap, sizeof(*m->slots));
-	m->ex = xmalloc((nv ? nv : 1) * sizeof(*m->ex));
+	m->slots = xcalloc_huge(m->cap, sizeof(*m->slots));
+	m->ex = xcalloc_huge(nv ? nv : 1, sizeof(*m->ex));
 	for (i = 0; i < nv; i = j) {
 		first = m->nex;
 		for (j = i; j < nv && memcmp(v[i].key, v[j].key, 16) == 0; j++) {

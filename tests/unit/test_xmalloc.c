@@ -3,7 +3,7 @@
  * long, the three error strings, every kind of garbage around or inside the
  * number, *out untouched on error) and the allocators that never return NULL
  * (zero sizes, zeroed calloc, realloc keeping the contents, strndup and
- * asprintf lengths).
+ * asprintf lengths), and the huge-page calloc of the access index.
  */
 #include <limits.h>
 #include <setjmp.h>
@@ -218,6 +218,36 @@ test_strings(void **state)
 	free(s);
 }
 
+/*
+ * xcalloc_huge: zeroed whatever its size; from 2 MiB on aligned to 2 MiB
+ * (the huge-page hint itself is the kernel's to honour, not checked here).
+ */
+static void
+test_calloc_huge(void **state)
+{
+	static const size_t	 sizes[][2] = {
+		{ 0, 8 }, { 1, 1 }, { 1000, 24 },		/* below 2 MiB */
+		{ 262144, 8 }, { 262145, 8 }, { 3, 1 << 20 },	/* 2 MiB and above */
+	};
+	unsigned char		*p;
+	size_t			 i, j, total;
+
+	(void)state;
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		total = sizes[i][0] * sizes[i][1];
+		p = xcalloc_huge(sizes[i][0], sizes[i][1]);
+		assert_non_null(p);
+		for (j = 0; j < total; j += 4093)
+			assert_int_equal(p[j], 0);
+		if (total > 0)
+			assert_int_equal(p[total - 1], 0);
+		if (total >= ((size_t)2 << 20))
+			assert_int_equal((uintptr_t)p % ((size_t)2 << 20), 0);
+		memset(p, 0xa5, total);	/* all of it is ours */
+		free(p);
+	}
+}
+
 /* Run the tests. */
 int
 main(void)
@@ -228,6 +258,7 @@ main(void)
 		cmocka_unit_test(test_strtonum_garbage),
 		cmocka_unit_test(test_alloc),
 		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_calloc_huge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
