@@ -23,6 +23,7 @@ table of run.sh from those lines.
 """
 
 import argparse
+import csv
 import http.client
 import json
 import os
@@ -49,13 +50,16 @@ def die(msg):
 # plates: the list the wrk script draws from.
 
 def read_plates(csv_path):
+    """The kenteken column; a CSV reader, since gen_rdw.py writes quoted
+    fields with line breaks in them, as the RDW's files have."""
     plates = []
     with open(csv_path, encoding="utf-8", newline="") as f:
-        header = f.readline().lower()
-        if not header.startswith("kenteken"):
+        rows = csv.reader(f)
+        header = next(rows, [""])
+        if header[0].strip().lower() != "kenteken":
             die(f"{csv_path}: the first column is not kenteken")
-        for line in f:
-            p = line.split(",", 1)[0].strip().strip('"')
+        for row in rows:
+            p = row[0].strip() if row else ""
             if p:
                 plates.append(p)
     return plates
@@ -153,9 +157,21 @@ def proc_rss_kb(pid):
     return 0
 
 
+def proc_huge_kb(pid):
+    """Anonymous memory in transparent huge pages (smaps_rollup), or None."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("AnonHugePages:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
 def cmd_proc(a):
     print(json.dumps({"ticks": proc_cpu_ticks(a.pid), "hz": os.sysconf("SC_CLK_TCK"),
-                      "rss_kb": proc_rss_kb(a.pid)}))
+                      "rss_kb": proc_rss_kb(a.pid), "huge_kb": proc_huge_kb(a.pid)}))
 
 
 # --------------------------------------------------------------------------
@@ -327,6 +343,31 @@ class Api:
         return json.loads(data)["results"]
 
 
+def cmd_fixed(a):
+    """The same requests in the same order on one keep-alive connection:
+    --singles single checks, then --batches batches of --batch checks, the
+    plates taken in turn from the plate list.  For counting instructions."""
+    with open(a.plates) as f:
+        plates = [ln.split() for ln in f if len(ln.split()) == 2]
+    if not plates:
+        die(f"no plates in {a.plates}")
+    api = Api(a.url, a.token)
+    k = decisions = 0
+
+    def take(n):
+        nonlocal k
+        items = [{"plate": plates[(k + i) % len(plates)][0],
+                  "municipality": plates[(k + i) % len(plates)][1]} for i in range(n)]
+        k += n
+        return items
+
+    for _ in range(a.singles):
+        decisions += len(api.checks(take(1)))
+    for _ in range(a.batches):
+        decisions += len(api.checks(take(a.batch)))
+    print(json.dumps({"requests": a.singles + a.batches, "decisions": decisions}))
+
+
 LAG_AT = "2026-06-01T12:00:00Z"
 LAG_MUNI = "GM0599"
 
@@ -417,6 +458,75 @@ def verdict(val, op, target):
     return "met" if ok else "MISSED"
 
 
+def round_ratios(by, a, b, key):
+    """Per round, a's figure over b's, for the rounds both ran."""
+    rb = {r["round"]: r[key] for r in by.get(b, [])}
+    return [r[key] / rb[r["round"]] for r in by.get(a, [])
+            if rb.get(r["round"]) and r.get(key) is not None]
+
+
+def quartiles(v):
+    """First quartile, median, third quartile (statistics.quantiles, n=4)."""
+    if len(v) < 2:
+        return (v[0], v[0], v[0]) if v else (None, None, None)
+    q = statistics.quantiles(v, n=4, method="inclusive")
+    return q[0], statistics.median(v), q[2]
+
+
+def agreement_rows(by, meta, row):
+    """zesd with agreements over zesd without them, in pairs of short runs."""
+    if not by.get("agr-without"):
+        return
+    n = meta.get("agreements", 0)
+    sec = f"{n} agreements"
+    nb = (by.get("agr-with-batch") or [{}])[0].get("batch", 1000)
+
+    def m(name, key):
+        return med(by.get(name, []), key)
+
+    def pairs(what, a, b, key, scale, nd, op, target, tgt_text):
+        """One row: medians of each side; the median of the pairs' ratios
+        is the figure judged, its quartiles beside it."""
+        v = round_ratios(by, a, b, key)
+        q1, q2, q3 = quartiles(v)
+        va, vb = m(a, key), m(b, key)
+        row(sec, f"{what} (with | without); median of {len(v)} pair ratios",
+            fmt(va and va * scale, nd), fmt(vb and vb * scale, nd), fmt(q2, 3),
+            tgt_text, verdict(q2, op, target) if tgt_text else "")
+        row(sec, "  pair ratios: quartiles; ratio of the medians",
+            f"{fmt(q1, 3)} - {fmt(q3, 3)}", "", fmt(ratio(va, vb), 3))
+
+    iw, io = (by.get("agr-with-instr") or [None])[0], (by.get("agr-without-instr") or [None])[0]
+    if iw and io:
+        pw, po = ratio(iw["ir"], iw["decisions"]), ratio(io["ir"], io["decisions"])
+        row(sec, f"instructions per decision, {iw['requests']:,} requests "
+            f"({iw['decisions']:,} decisions; callgrind)", fmt(pw, 0), fmt(po, 0), fmt(ratio(pw, po), 4),
+            "<= 1.05x without", verdict(ratio(pw, po), "<=", 1.05))
+        row(sec, "  of them in zes_recognition_find, per decision",
+            fmt(ratio(iw["recognition_ir"], iw["decisions"]), 3),
+            fmt(ratio(io["recognition_ir"], io["decisions"]), 3), "")
+    pairs("single checks/s", "agr-with", "agr-without", "rps", 1, 0, ">=", 0.95, ">= 0.95 of without")
+    pairs("server CPU us/request", "agr-with", "agr-without", "server_cpu_us_per_req", 1, 2,
+          "<=", 1.05, "<= 1.05x without")
+    pairs("single-check p99 ms", "agr-with", "agr-without", "p99_us", 0.001, 3, "<=", 1.05,
+          "<= 1.05x without")
+    pairs(f"decisions/s in {nb}-check batches", "agr-with-batch", "agr-without-batch", "rps", nb, 0,
+          ">=", 0.95, ">= 0.95 of without")
+    pairs("server CPU us/decision in batches", "agr-with-batch", "agr-without-batch",
+          "server_cpu_us_per_req", 1 / nb, 3, "<=", 1.05, "<= 1.05x without")
+    cmp = meta.get("cmp") or {}
+    cw, co = cmp.get("with") or {}, cmp.get("without") or {}
+    ixw, ixo = (cw.get("index") or {}).get("zes_index_bytes"), (co.get("index") or {}).get("zes_index_bytes")
+    row(sec, "index bytes (with | without)", fmt(ixw, 0), fmt(ixo, 0), fmt(ratio(ixw, ixo), 4))
+    rw, ro = cw.get("rss_kb"), co.get("rss_kb")
+    row(sec, "zesd RSS MiB after the runs (with | without)", fmt(rw and rw / 1024, 1),
+        fmt(ro and ro / 1024, 1), fmt(ratio(rw, ro), 3))
+    nblk = len(by.get("agr-with-ready", []))
+    tw, to = m("agr-with-ready", "ready_s"), m("agr-without-ready", "ready_s")
+    row(sec, f"start to /readyz 200, s (with | without; medians of {nblk} starts)", fmt(tw, 2), fmt(to, 2),
+        fmt(ratio(tw, to), 3))
+
+
 def cmd_report(a):
     rows = [json.loads(ln) for ln in open(a.results) if ln.strip()]
     meta = json.load(open(a.meta)) if a.meta else {}
@@ -494,6 +604,8 @@ def cmd_report(a):
     nveh = ix.get("zes_index_vehicles")
     bpv = ratio(ix.get("zes_index_bytes"), nveh)
     row("memory", "zesd RSS MiB (after the runs)", fmt(meta.get("rss_kb", 0) / 1024, 1), "", "")
+    if meta.get("huge_kb") is not None:
+        row("memory", "  of it in transparent huge pages, MiB", fmt(meta["huge_kb"] / 1024, 1), "", "")
     row("memory", "index bytes | vehicles", fmt(ix.get("zes_index_bytes"), 0), fmt(nveh, 0), "")
     row("memory", "index bytes per vehicle", fmt(bpv, 1), "", "", "<= 64", verdict(bpv, "<=", 64))
     rss_pv = ratio(meta.get("rss_kb", 0) * 1024, nveh)
@@ -516,6 +628,8 @@ def cmd_report(a):
         f"{lag.get('grants', 0)} grants)", fmt(lag.get("p50_ms"), 2), "", "")
     row("grant lag", "p99 ms", fmt(lag.get("p99_ms"), 2), fmt(lag.get("max_ms"), 2) + " max", "",
         "<= 100 ms", verdict(lag.get("p99_ms"), "<=", 100.0))
+
+    agreement_rows(by, meta, row)
 
     errs = sum(r.get("errors", 0) for r in rows)
     other = sum(r.get("other_cpu_s", 0) for r in rows)
@@ -604,13 +718,21 @@ def main():
     p.add_argument("--give-up", type=float, default=5.0)
     p.add_argument("--out", required=True)
 
+    p = sub.add_parser("fixed")
+    p.add_argument("--url", required=True)
+    p.add_argument("--token", required=True)
+    p.add_argument("--plates", required=True)
+    p.add_argument("--singles", type=int, default=3000)
+    p.add_argument("--batches", type=int, default=20)
+    p.add_argument("--batch", type=int, default=1000)
+
     p = sub.add_parser("report")
     p.add_argument("--results", required=True)
     p.add_argument("--meta")
 
     a = ap.parse_args()
     {"plates": cmd_plates, "ready": cmd_ready, "wrk": cmd_wrk, "proc": cmd_proc,
-     "metrics": cmd_metrics, "speed": cmd_speed, "lag": cmd_lag,
+     "metrics": cmd_metrics, "speed": cmd_speed, "lag": cmd_lag, "fixed": cmd_fixed,
      "report": cmd_report}[a.cmd](a)
 
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The enforcement benchmark of zesd: one command, 4 to 10 minutes.
+# The enforcement benchmark of zesd: one command, 5 to 15 minutes.
 #
 #   tests/bench/run.sh [--vehicles N] [--exemptions N] [--duration S]
 #                      [--rounds N] [--grants N] [--agreements N] [--wrk-threads T]
-#                      [--quick] [--profile]
+#                      [--blocks N] [--pairs N] [--pair-duration S] [--quick] [--profile]
 #
 # Installs what it needs (wrk and the build dependencies, from Debian) when
 # missing, builds zesd Release into build-bench/, makes a private PostgreSQL
@@ -16,15 +16,20 @@
 #   - the lag from committing a grant to the first check that sees it
 #   - single checks and batches with signing on, beside `openssl speed ed25519`
 #   - start-up time to /readyz 200, RSS, index bytes per vehicle
+#   - with agreements (the default), what they cost: single checks and
+#     batches against a zesd with them and a zesd on a copy of the database
+#     made before they were inserted, in pairs of short runs
 # and prints one table with every figure, its target and the ratio.  It
 # stops everything it started, however it ends.  The targets are reported,
 # never asserted: the exit status is 0 when every step ran.
 #
 # Defaults: 2,000,000 vehicles, 200,000 exemptions, 400 recognition
-# agreements (--agreements 0 for none), 2 rounds of 10 s,
-# 1,000 grants.  --quick: 100,000 vehicles, 10,000 exemptions, 3 s runs,
-# 100 grants (about a minute).  --profile adds a perf profile of zesd under
-# single checks and under batches (build-bench/perf-*.txt).
+# agreements (--agreements 0 for none, and no comparison), 3 rounds of 10 s,
+# 1,000 grants, 4 blocks of 6 pairs of 3 s.  --quick: 100,000 vehicles,
+# 10,000 exemptions, 3 s runs, 100 grants, 2 blocks of 2 pairs of 2 s
+# (about two minutes).
+# --profile adds a perf profile of zesd under single checks and under
+# batches (build-bench/perf-*.txt).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -39,9 +44,10 @@ say() { echo "bench: $*" >&2; }
 since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'; }
 die() { say "$*"; exit 1; }
 . "$ROOT/tests/bench/lib.sh"
-usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 VEHICLES='' EXEMPTIONS='' DURATION='' ROUNDS='' GRANTS='' AGREEMENTS=400 QUICK=0 PROFILE=0 WRK_THREADS=2
+BLOCKS='' PAIRS='' PAIR_S=''
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--vehicles) VEHICLES=${2:?}; shift ;;
@@ -50,6 +56,9 @@ while [ $# -gt 0 ]; do
 	--rounds) ROUNDS=${2:?}; shift ;;
 	--grants) GRANTS=${2:?}; shift ;;
 	--agreements) AGREEMENTS=${2:?}; shift ;;
+	--blocks) BLOCKS=${2:?}; shift ;;
+	--pairs) PAIRS=${2:?}; shift ;;
+	--pair-duration) PAIR_S=${2:?}; shift ;;
 	--wrk-threads) WRK_THREADS=${2:?}; shift ;;
 	--quick) QUICK=1 ;;
 	--profile) PROFILE=1 ;;
@@ -60,9 +69,12 @@ while [ $# -gt 0 ]; do
 done
 if [ "$QUICK" = 1 ]; then
 	: "${VEHICLES:=100000}" "${EXEMPTIONS:=10000}" "${DURATION:=3}" "${GRANTS:=100}"
+	: "${BLOCKS:=2}" "${PAIRS:=2}" "${PAIR_S:=2}"
 fi
-: "${VEHICLES:=2000000}" "${EXEMPTIONS:=200000}" "${DURATION:=10}" "${ROUNDS:=2}" "${GRANTS:=1000}"
-for v in VEHICLES EXEMPTIONS DURATION ROUNDS GRANTS WRK_THREADS; do
+: "${VEHICLES:=2000000}" "${EXEMPTIONS:=200000}" "${DURATION:=10}" "${ROUNDS:=3}" "${GRANTS:=1000}"
+: "${BLOCKS:=4}" "${PAIRS:=6}" "${PAIR_S:=3}"
+INSTR_SINGLES=3000 INSTR_BATCHES=20
+for v in VEHICLES EXEMPTIONS DURATION ROUNDS GRANTS WRK_THREADS BLOCKS PAIRS PAIR_S; do
 	if ! [[ "${!v}" =~ ^[0-9]+$ ]] || [ "${!v}" -lt 1 ]; then
 		die "--${v,,} must be a positive integer"
 	fi
@@ -78,7 +90,7 @@ T_START=$(date +%s)
 
 # ---------------------------------------------------------------- packages
 . "$ROOT/scripts/packages.sh"
-PKGS=("${ZES_BUILD_PKGS[@]}" wrk python3 openssl)
+PKGS=("${ZES_BUILD_PKGS[@]}" wrk python3 openssl valgrind)
 [ "$PROFILE" = 1 ] && PKGS+=(linux-perf)
 install_missing "$LOGDIR" "${PKGS[@]}" || die "apt-get install failed"
 
@@ -90,11 +102,14 @@ cc -O2 -Wall -o "$B/ceiling" "$BENCH/ceiling.c" $(pkg-config --cflags --libs lib
 	die "cannot build the ceiling responder"
 
 # ---------------------------------------------------------------- clean-up
-ZPID='' CPID=''
+ZPID='' CPID='' MAIN_PID='' AW_PID='' AO_PID=''
 # shellcheck disable=SC2317  # run by the EXIT trap bench_on_exit sets
 cleanup() {
 	trap - EXIT INT TERM
 	stop_pid "$ZPID"
+	stop_pid "$MAIN_PID"
+	stop_pid "$AW_PID"
+	stop_pid "$AO_PID"
 	stop_pid "$CPID"
 	"$ROOT/scripts/pg.sh" stop "$PGDIR" >/dev/null 2>&1 || true
 }
@@ -106,8 +121,10 @@ PG_FAST=1 "$ROOT/scripts/pg.sh" stop "$PGDIR" >/dev/null 2>&1 || true
 PG_FAST=1 "$ROOT/scripts/pg.sh" start "$PGDIR" "$PGPORT" 2>>"$LOGDIR/pg.log"
 PGSOCK=$(sed -n 's/^export ZES_TEST_PGHOST=//p' <("$ROOT/scripts/pg.sh" env "$PGDIR" "$PGPORT"))
 DBURL=$("$ROOT/scripts/pg.sh" url "$PGDIR" "$PGPORT")
+DBURL_PLAIN=$("$ROOT/scripts/pg.sh" url "$PGDIR" "$PGPORT" zesd_plain)
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h "$PGSOCK" -p "$PGPORT" -U postgres)
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS zesd" -c "CREATE DATABASE zesd"
+"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS zesd" -c "DROP DATABASE IF EXISTS zesd_plain" \
+	-c "CREATE DATABASE zesd"
 export ZES_SCHEMA_DIR=$ROOT/schema
 ctl() { "$B/zesctl" --database-url "$DBURL" "$@"; }
 ctl migrate >"$LOGDIR/migrate.log"
@@ -178,6 +195,17 @@ EOF
 T_EXEMPT=$(since "$t0")
 say "  $("${PSQL[@]}" -d zesd -tA -c "SELECT count(*) FROM exemptions") exemptions in $T_EXEMPT s"
 
+# The token exists in the copy too.
+TOKEN=$(ctl token create --role enforcement --name "bench-$(date +%Y%m%d%H%M%S)-$$")
+
+# The comparison's copy: the same vehicles, exemptions and token, no
+# agreement.  A file copy of the database (CREATE DATABASE ... TEMPLATE), so
+# both zesd load byte-for-byte the same register.
+if [ "$AGREEMENTS" -gt 0 ]; then
+	"${PSQL[@]}" -d postgres -c "CREATE DATABASE zesd_plain TEMPLATE zesd" >>"$LOGDIR/exemptions.log" 2>&1 ||
+		{ tail "$LOGDIR/exemptions.log" >&2; die "copying the database failed"; }
+fi
+
 # Recognition agreements (issue 5): ordered pairs of the 21 MRDH
 # municipalities, the pairs of the three zones first, two types each, in
 # force from today, so checks in one zone of another zone's exemptions look
@@ -202,8 +230,10 @@ fi
 # Settle the cluster, so that no autovacuum or checkpoint of the load runs
 # during the measurements.
 "${PSQL[@]}" -d zesd -c "VACUUM (ANALYZE)" -c "CHECKPOINT" >>"$LOGDIR/exemptions.log" 2>&1
+if [ "$AGREEMENTS" -gt 0 ]; then
+	"${PSQL[@]}" -d zesd_plain -c "VACUUM (ANALYZE)" -c "CHECKPOINT" >>"$LOGDIR/exemptions.log" 2>&1
+fi
 
-TOKEN=$(ctl token create --role enforcement --name "bench-$(date +%Y%m%d%H%M%S)-$$")
 KEY=$B/signing.pem
 (umask 077 && openssl genpkey -algorithm ed25519 -out "$KEY" 2>/dev/null)
 
@@ -212,15 +242,19 @@ PLATES=$B/plates.txt
 	--count "$((VEHICLES < 200000 ? VEHICLES / 2 : 100000))" --unknown 0.1 2>>"$LOGDIR/bench.log"
 
 # ---------------------------------------------------------------- zesd
-# start_zesd NAME [signing]: starts zesd, sets ZPID, ZURL, READY (seconds
-# from the start to the first /readyz 200) and READY_CPU (zesd's CPU-s by then).
+# start_zesd NAME [signing|copy]: starts zesd, sets ZPID, ZURL, READY
+# (seconds from the start to the first /readyz 200) and READY_CPU (zesd's
+# CPU-s by then).  copy: on the copy of the database without agreements.
+# ZESD_WRAP: a command zesd runs under (valgrind), none by default.
+ZESD_WRAP=()
 start_zesd() {
-	local name=$1 conf=$B/zesd-$1.conf t0
+	local name=$1 conf=$B/zesd-$1.conf t0 url=$DBURL
+	[ "${2:-}" = copy ] && url=$DBURL_PLAIN
 	{
 		echo "# Written by tests/bench/run.sh"
 		echo "listen = 127.0.0.1:0"
 		echo "port_file = $B/zesd.port"
-		echo "database_url = $DBURL"
+		echo "database_url = $url"
 		echo "threads = 2"
 		echo "log_level = warn"
 		# One token drives the whole benchmark: no per-token rate limits.
@@ -230,9 +264,9 @@ start_zesd() {
 	} >"$conf"
 	rm -f "$B/zesd.port"
 	t0=$(date +%s.%N)
-	"$B/zesd" --config "$conf" >"$LOGDIR/zesd-$name.log" 2>&1 &
+	"${ZESD_WRAP[@]}" "$B/zesd" --config "$conf" >"$LOGDIR/zesd-$name.log" 2>&1 &
 	ZPID=$!
-	for _ in $(seq 500); do
+	for _ in $(seq 3000); do	# 30 s: valgrind starts slowly
 		[ -s "$B/zesd.port" ] && break
 		kill -0 "$ZPID" 2>/dev/null || { tail "$LOGDIR/zesd-$name.log" >&2; die "zesd exited"; }
 		sleep 0.01
@@ -282,15 +316,33 @@ run_wrk() {	# name pid url round duration results [extra bench.py args]
 		--connections "$CONNS" --duration "$dur" "$@"
 }
 
+# rounds ROUND DURATION RESULTS [extra run_wrk args] < contenders: one run
+# of each contender (a line "NAME PID URL"), in the order given in odd
+# rounds and backwards in even ones, so no one always follows another.
+rounds() {
+	local r=$1 dur=$2 res=$3 c name pid url
+	shift 3
+	local -a list=()
+	mapfile -t list
+	if [ $((r % 2)) = 0 ]; then
+		local -a rev=()
+		for ((i = ${#list[@]} - 1; i >= 0; i--)); do rev+=("${list[i]}"); done
+		list=("${rev[@]}")
+	fi
+	for c in "${list[@]}"; do
+		read -r name pid url <<<"$c"
+		run_wrk "$name" "$pid" "$url" "$r" "$dur" "$res" "$@"
+	done
+}
+
+SINGLE=("zesd $ZPID $ZURL" "ceiling $CPID $CURL")
 say "warm-up ($WARMUP s each)"
-run_wrk zesd "$ZPID" "$ZURL" 0 "$WARMUP" "$WARM"
-run_wrk ceiling "$CPID" "$CURL" 0 "$WARMUP" "$WARM"
+printf '%s\n' "${SINGLE[@]}" | rounds 1 "$WARMUP" "$WARM"
 
 say "single checks: zesd and the ceiling alternately, $ROUNDS rounds of $DURATION s, wrk -t$WRK_THREADS -c$CONNS"
 say "  (wrk runs on the same 2 cores as the server: compare the ratios, not the absolute figures)"
 for r in $(seq "$ROUNDS"); do
-	run_wrk zesd "$ZPID" "$ZURL" "$r" "$DURATION" "$RESULTS"
-	run_wrk ceiling "$CPID" "$CURL" "$r" "$DURATION" "$RESULTS"
+	printf '%s\n' "${SINGLE[@]}" | rounds "$r" "$DURATION" "$RESULTS"
 done
 
 say "batches of $BATCH checks, $ROUNDS rounds of $DURATION s, wrk -t$WRK_THREADS -c$BATCH_CONNS"
@@ -324,7 +376,88 @@ if [ "$PROFILE" = 1 ]; then
 	done
 fi
 
-RSS_KB=$("$PY" "$BENCH/bench.py" proc --pid "$ZPID" | sed 's/.*"rss_kb": \([0-9]*\).*/\1/')
+# What the agreements cost: a zesd with them beside a zesd on the copy
+# without them, before the lag test adds grants to one database only (the
+# main zesd idles meanwhile).  The machine's speed drifts by 10-20% within
+# minutes (neighbours on the host), and two processes of the same binary on
+# the same data differ by a few percent (where their memory landed), so:
+#   - the two run in pairs of short runs, back to back, the order turned
+#     every pair, and a figure is compared with its pair's;
+#   - both are started afresh for every block of pairs, the one started
+#     first alternating, so no process's luck counts for every pair;
+#   - the report judges the median of the pairs' ratios.
+rss_kb() { "$PY" "$BENCH/bench.py" proc --pid "$1" | sed 's/.*"rss_kb": \([0-9]*\).*/\1/'; }
+# block_start NAME [copy]: starts zesd, appends its ready time to RESULTS.
+block_start() {
+	start_zesd "$1" "${2:-}"
+	printf '{"name": "%s-ready", "round": %s, "ready_s": %s, "ready_cpu_s": %s}\n' \
+		"$1" "$blk" "$READY" "$READY_CPU" >>"$RESULTS"
+	say "  block $blk: $1 ready in $READY s"
+}
+if [ "$AGREEMENTS" -gt 0 ]; then
+	say "agreements: $BLOCKS blocks of $PAIRS pairs of $PAIR_S s runs (single checks, then batches)," \
+		"zesd with and without agreements in turn, both restarted every block"
+	MAIN_PID=$ZPID MAIN_URL=$ZURL
+	for blk in $(seq "$BLOCKS"); do
+		if [ $((blk % 2)) = 1 ]; then
+			block_start agr-with; AW_PID=$ZPID AW_URL=$ZURL
+			block_start agr-without copy; AO_PID=$ZPID AO_URL=$ZURL
+		else
+			block_start agr-without copy; AO_PID=$ZPID AO_URL=$ZURL
+			block_start agr-with; AW_PID=$ZPID AW_URL=$ZURL
+		fi
+		ZPID=
+		PAIR=("agr-with $AW_PID $AW_URL" "agr-without $AO_PID $AO_URL")
+		printf '%s\n' "${PAIR[@]}" | rounds 1 "$WARMUP" "$WARM"
+		for p in $(seq "$PAIRS"); do
+			printf '%s\n' "${PAIR[@]}" | rounds "$(((blk - 1) * PAIRS + p))" "$PAIR_S" "$RESULTS"
+		done
+		PAIR=("agr-with-batch $AW_PID $AW_URL" "agr-without-batch $AO_PID $AO_URL")
+		for p in $(seq "$PAIRS"); do
+			printf '%s\n' "${PAIR[@]}" | rounds "$(((blk - 1) * PAIRS + p))" "$PAIR_S" "$RESULTS" \
+				--batch "$BATCH" --connections "$BATCH_CONNS"
+		done
+		# The last block's memory figures, each after the same runs.
+		CMP_MEM=$(printf '"with": {"rss_kb": %s, "index": %s}, "without": {"rss_kb": %s, "index": %s}' \
+			"$(rss_kb "$AW_PID")" "$("$PY" "$BENCH/bench.py" metrics --url "$AW_URL")" \
+			"$(rss_kb "$AO_PID")" "$("$PY" "$BENCH/bench.py" metrics --url "$AO_URL")")
+		stop_pid "$AW_PID"
+		stop_pid "$AO_PID"
+		AW_PID='' AO_PID=''
+	done
+
+	# The same cost counted exactly: instructions (callgrind) for the same
+	# requests in the same order, SINGLES single checks and BATCHES
+	# batches, each zesd under valgrind with counting off until it is ready.
+	# No drift, no luck of memory placement: what the agreements add to the
+	# work, and how much of it is the agreement lookup itself.
+	say "agreements: instructions for $INSTR_SINGLES single checks and $INSTR_BATCHES batches of $BATCH" \
+		"(callgrind), with and without agreements"
+	for name in agr-with agr-without; do
+		ZESD_WRAP=(valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$B/callgrind-$name.out")
+		rm -f "$B/callgrind-$name.out"*
+		if [ $name = agr-with ]; then start_zesd "$name-instr"; else start_zesd "$name-instr" copy; fi
+		ZESD_WRAP=()
+		callgrind_control -i on "$ZPID" >/dev/null 2>&1
+		req=$("$PY" "$BENCH/bench.py" fixed --url "$ZURL" --token "$TOKEN" --plates "$PLATES" \
+			--singles "$INSTR_SINGLES" --batches "$INSTR_BATCHES" --batch "$BATCH")
+		callgrind_control -d "$ZPID" >/dev/null 2>&1
+		stop_pid "$ZPID"
+		ZPID=
+		dump=$B/callgrind-$name.out.1
+		[ -s "$dump" ] || die "callgrind wrote no dump for $name"
+		ir=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$dump")
+		rec=$(callgrind_annotate --threshold=100 "$dump" 2>/dev/null |
+			awk '/zes_recognition_find/ { gsub(",", "", $1); s += $1 } END { print s + 0 }')
+		printf '{"name": "%s-instr", "round": 1, "ir": %s, "recognition_ir": %s, %s\n' \
+			"$name" "$ir" "$rec" "${req#\{}" >>"$RESULTS"
+		say "  $name: $ir instructions, of them $rec in zes_recognition_find ($req)"
+	done
+	ZPID=$MAIN_PID ZURL=$MAIN_URL MAIN_PID=''
+fi
+
+RSS_KB=$(rss_kb "$ZPID")
+HUGE_KB=$("$PY" "$BENCH/bench.py" proc --pid "$ZPID" | sed -n 's/.*"huge_kb": \([0-9]*\).*/\1/p')
 INDEX=$("$PY" "$BENCH/bench.py" metrics --url "$ZURL")
 
 say "grant-to-visible lag: $GRANTS grants, each committed then polled every 1 ms until a check sees it"
@@ -367,9 +500,12 @@ T_TOTAL=$(( $(date +%s) - T_START ))
 cat >"$B/meta.json" <<EOF
 {"vehicles": $VEHICLES, "exemptions": $EXEMPTIONS, "rounds": $ROUNDS, "duration": $DURATION,
  "wrk_threads": $WRK_THREADS, "connections": $CONNS, "batch_connections": $BATCH_CONNS,
- "ready_s": $READY1, "ready_cpu_s": $READY1_CPU, "ready2_s": $READY2, "rss_kb": $RSS_KB, "index": $INDEX,
+ "ready_s": $READY1, "ready_cpu_s": $READY1_CPU, "ready2_s": $READY2, "rss_kb": $RSS_KB,
+ "huge_kb": ${HUGE_KB:-null}, "index": $INDEX,
  "lag": $(cat "$B/lag.json"), "openssl": $SPEED, "openssl_all": $SPEED_ALL, "ncpu": $NCPU,
- "agreements": $AGREEMENTS, "import_s": $T_IMPORT, "exemptions_s": $T_EXEMPT, "total_s": $T_TOTAL,
+ "agreements": $AGREEMENTS, "blocks": $BLOCKS, "pairs": $PAIRS, "pair_s": $PAIR_S,
+ "cmp": {${CMP_MEM:-}},
+ "import_s": $T_IMPORT, "exemptions_s": $T_EXEMPT, "total_s": $T_TOTAL,
  "notes": [
   "$VEHICLES vehicles (zesctl import-rdw, $T_IMPORT s), $EXEMPTIONS exemptions ($T_EXEMPT s), $AGREEMENTS recognition agreements; plates drawn 90% from the register, 10% unknown; zones GM0599/GM0518/GM0503.",
   "PostgreSQL: private cluster with PG_FAST=1 (fsync, synchronous_commit, full_page_writes off): commits are cheaper than in production.",
