@@ -474,16 +474,26 @@ curl -sf -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application
 	-d "$(check_body "$SAMPLE")" "$ZURL/v1/access-checks" | grep -q '"signature"' ||
 	die "signed zesd answers without a signature"
 
-say "single checks with signing, $ROUNDS rounds of $DURATION s"
+# openssl_round NAME ROUND: `openssl speed ed25519` (one process) right
+# after a signed round, so each round has its own reference in the same
+# conditions; zesd idles meanwhile.
+openssl_round() {
+	printf '{"name": "%s", "round": %s, %s\n' "$1" "$2" \
+		"$(openssl speed -seconds 3 ed25519 2>/dev/null | "$PY" "$BENCH/bench.py" speed | sed 's/^{//')" \
+		>>"$RESULTS"
+}
+say "single checks with signing, $ROUNDS rounds of $DURATION s, each followed by openssl speed ed25519 (3 s)"
 run_wrk zesd-signed "$ZPID" "$ZURL" 0 "$WARMUP" "$WARM"
 for r in $(seq "$ROUNDS"); do
 	run_wrk zesd-signed "$ZPID" "$ZURL" "$r" "$DURATION" "$RESULTS"
+	openssl_round openssl "$r"
 done
 say "batches of $BATCH checks with signing, $ROUNDS rounds of $DURATION s, wrk -t$WRK_THREADS -c$BATCH_CONNS"
 run_wrk zesd-signed-batch "$ZPID" "$ZURL" 0 "$WARMUP" "$WARM" --batch "$BATCH" --connections "$BATCH_CONNS"
 for r in $(seq "$ROUNDS"); do
 	run_wrk zesd-signed-batch "$ZPID" "$ZURL" "$r" "$DURATION" "$RESULTS" --batch "$BATCH" \
 		--connections "$BATCH_CONNS"
+	openssl_round openssl-batch "$r"
 done
 stop_pid "$ZPID"
 ZPID=
