@@ -316,6 +316,9 @@ run_wrk() {	# name pid url round duration results [extra bench.py args]
 		--connections "$CONNS" --duration "$dur" "$@"
 }
 
+# proc_field PID KEY: a number of `bench.py proc` (rss_kb, huge_kb), or nothing.
+proc_field() { "$PY" "$BENCH/bench.py" proc --pid "$1" | sed -n "s/.*\"$2\": \([0-9]*\).*/\1/p"; }
+
 # rounds ROUND DURATION RESULTS [extra run_wrk args] < contenders: one run
 # of each contender (a line "NAME PID URL"), in the order given in odd
 # rounds and backwards in even ones, so no one always follows another.
@@ -386,7 +389,6 @@ fi
 #   - both are started afresh for every block of pairs, the one started
 #     first alternating, so no process's luck counts for every pair;
 #   - the report judges the median of the pairs' ratios.
-rss_kb() { "$PY" "$BENCH/bench.py" proc --pid "$1" | sed 's/.*"rss_kb": \([0-9]*\).*/\1/'; }
 # block_start NAME [copy]: starts zesd, appends its ready time to RESULTS.
 block_start() {
 	start_zesd "$1" "${2:-}"
@@ -419,8 +421,8 @@ if [ "$AGREEMENTS" -gt 0 ]; then
 		done
 		# The last block's memory figures, each after the same runs.
 		CMP_MEM=$(printf '"with": {"rss_kb": %s, "index": %s}, "without": {"rss_kb": %s, "index": %s}' \
-			"$(rss_kb "$AW_PID")" "$("$PY" "$BENCH/bench.py" metrics --url "$AW_URL")" \
-			"$(rss_kb "$AO_PID")" "$("$PY" "$BENCH/bench.py" metrics --url "$AO_URL")")
+			"$(proc_field "$AW_PID" rss_kb)" "$("$PY" "$BENCH/bench.py" metrics --url "$AW_URL")" \
+			"$(proc_field "$AO_PID" rss_kb)" "$("$PY" "$BENCH/bench.py" metrics --url "$AO_URL")")
 		stop_pid "$AW_PID"
 		stop_pid "$AO_PID"
 		AW_PID='' AO_PID=''
@@ -456,8 +458,8 @@ if [ "$AGREEMENTS" -gt 0 ]; then
 	ZPID=$MAIN_PID ZURL=$MAIN_URL MAIN_PID=''
 fi
 
-RSS_KB=$(rss_kb "$ZPID")
-HUGE_KB=$("$PY" "$BENCH/bench.py" proc --pid "$ZPID" | sed -n 's/.*"huge_kb": \([0-9]*\).*/\1/p')
+RSS_KB=$(proc_field "$ZPID" rss_kb)
+HUGE_KB=$(proc_field "$ZPID" huge_kb)
 INDEX=$("$PY" "$BENCH/bench.py" metrics --url "$ZURL")
 
 say "grant-to-visible lag: $GRANTS grants, each committed then polled every 1 ms until a check sees it"
